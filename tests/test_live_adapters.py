@@ -1,0 +1,97 @@
+"""The Yahoo and FRED adapters against recorded responses (no network)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from recorded import FRED_DGS2_OLD, FRED_HTML, FRED_WRMFNS, install_fake_yahoo
+from yfinance.exceptions import YFRateLimitError
+
+from xlsmallcap.data.errors import LiveDataError
+from xlsmallcap.data.fred import FRED_CSV_URL, download_series, parse_fred_csv
+from xlsmallcap.data.yahoo import download_close
+
+CLOSES = pd.Series([100.0, 101.5, 99.8, 102.3],
+                   index=pd.to_datetime(["2026-07-01", "2026-07-02", "2026-07-06", "2026-07-07"]))
+
+
+def test_yahoo_closes_through_real_yfinance_download(monkeypatch):
+    fake = install_fake_yahoo(monkeypatch, {"IWM": CLOSES})
+    s = download_close("IWM", pd.Timestamp("2026-07-02").date())
+    assert list(s.index) == list(CLOSES.index[1:])  # tz dropped, dates kept
+    assert s.index.tz is None and s.name == "IWM"
+    assert s.tolist() == CLOSES.iloc[1:].tolist()
+    ticker, kw = fake.calls[0]
+    assert ticker == "IWM" and kw["auto_adjust"] is True and kw["start"] == "2026-07-02"
+
+
+def test_yahoo_full_history_asks_for_period_max(monkeypatch):
+    fake = install_fake_yahoo(monkeypatch, {"SPY": CLOSES})
+    download_close("SPY")
+    assert fake.calls[0][1]["period"] == "max"
+
+
+@pytest.mark.parametrize("answer, needle", [
+    (YFRateLimitError(), "Rate limited"),
+    (TimeoutError("Operation timed out after 20001 milliseconds"), "timed out"),
+    (ConnectionError("Could not resolve host: query2.finance.yahoo.com"), "resolve host"),
+    (None, "no price data found"),
+])
+def test_yahoo_failures_name_the_ticker_and_reason(monkeypatch, answer, needle):
+    install_fake_yahoo(monkeypatch, {"IWM": answer})
+    with pytest.raises(LiveDataError) as info:
+        download_close("IWM")
+    assert "IWM" in str(info.value) and needle in str(info.value)
+
+
+def test_yahoo_download_that_raises_is_reported():
+    def broken(*a, **k):
+        raise OSError("network is unreachable")
+
+    with pytest.raises(LiveDataError, match="IWM: download failed: OSError"):
+        download_close("IWM", download=broken)
+
+
+def test_fred_current_layout_with_blank_missing_value():
+    s = parse_fred_csv(FRED_WRMFNS, "WRMFNS")
+    assert s.index[0] == pd.Timestamp("2026-02-09") and s.size == 5
+    assert pd.Timestamp("2026-03-09") not in s.index
+    assert s["2026-03-02"] == 2273.9
+
+
+def test_fred_old_layout_with_dot():
+    s = parse_fred_csv(FRED_DGS2_OLD, "DGS2")
+    assert s.tolist() == [4.19, 4.19, 4.22]
+
+
+@pytest.mark.parametrize("body, needle", [
+    (FRED_HTML, "malformed"),
+    (b"observation_date,DGS2\n2026-08-19,4.19\n", "expected ['observation_date', 'WRMFNS']"),
+    (b"observation_date,WRMFNS\n2026-02-09,abc\n", "line 2"),
+    (b"observation_date,WRMFNS\nnot-a-date,1.0\n", "line 2"),
+    (b"observation_date,WRMFNS\n", "no observations"),
+    (b"", "malformed"),
+])
+def test_fred_malformed(body, needle):
+    with pytest.raises(LiveDataError) as info:
+        parse_fred_csv(body, "WRMFNS")
+    assert needle in str(info.value) and "WRMFNS" in str(info.value)
+
+
+def test_fred_fetch_url_and_timeout():
+    seen = []
+
+    def fetch(url, timeout):
+        seen.append((url, timeout))
+        return FRED_WRMFNS
+
+    download_series("WRMFNS", timeout=7, fetch=fetch)
+    assert seen == [(FRED_CSV_URL.format(id="WRMFNS"), 7)]
+
+
+def test_fred_timeout_is_reported():
+    def fetch(url, timeout):
+        raise TimeoutError("timed out")
+
+    with pytest.raises(LiveDataError, match="WRMFNS: FRED download failed: TimeoutError"):
+        download_series("WRMFNS", fetch=fetch)

@@ -1,0 +1,213 @@
+"""The data store: lookup, cache, live updates with a seam, failures, CLI."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import pytest
+from recorded import FRED_WRMFNS, install_fake_yahoo
+from typer.testing import CliRunner
+from yfinance.exceptions import YFRateLimitError
+
+from xlsmallcap.data import store as store_mod
+from xlsmallcap.data.errors import UnknownSeriesError
+
+
+def _digest(folder) -> dict[str, str]:
+    if not folder.exists():
+        return {}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
+
+
+def test_lookup_is_case_insensitive_and_accepts_yields_without_caret(store):
+    assert store.series("iwm").equals(store.series("IWM"))
+    assert store.series("irx").name == "^IRX"
+    s = store.series("SPY", "2024-07-10", "2024-07-16")
+    assert s.index[0] == pd.Timestamp("2024-07-10") and s.index[-1] == pd.Timestamp("2024-07-16")
+
+
+def test_unknown_series_names_it_and_lists_what_is_available(store):
+    with pytest.raises(UnknownSeriesError) as info:
+        store.series("NOPE")
+    msg = str(info.value)
+    assert "'NOPE'" in msg and "IWM" in msg and "WRMFNS" in msg and "FF_SMB" in msg
+
+
+def test_memo_returns_the_same_object_until_the_cache_file_changes(store):
+    a = store.series("IWM")
+    assert store.series("IWM") is a
+
+
+def test_status_lists_every_series_with_coverage(store):
+    rows = {r.id: r for r in store.status(today=pd.Timestamp("2026-11-23").date())}
+    assert len(rows) == 34
+    assert rows["IWM"].source == "snapshot" and rows["IWM"].stale_days == 145
+    assert str(rows["WRMFNS"].last) == "2026-03-02"
+
+
+def test_seam_return_is_right_after_an_incremental_update(store, monkeypatch):
+    """A dividend after the stored vintage lowers all earlier adjusted prices by 0.8%.
+
+    The fresh download (new vintage) starts 10 days before the stored last date; the return
+    spanning the seam must equal the true one.
+    """
+    truth = store.series("IWM")  # stands in for the true total-return path
+    stored_until = pd.Timestamp("2026-06-15")
+    old = truth.loc[:stored_until]
+    store._write("IWM", old, "yahoo")
+    new_vintage = truth.loc["2026-06-01":] * 0.992  # Yahoo re-adjusts its whole history
+    install_fake_yahoo(monkeypatch, {"IWM": new_vintage})
+    result = store.update(tickers=["IWM"])
+    assert result.ok, result.failed
+    assert "spliced on 2026-06-15" in result.updated["IWM"]
+    s = store.series("IWM")
+    assert store.source("IWM") == "yahoo"
+    assert s.index[-1] == truth.index[-1] and s.size == truth.size
+    a, b = pd.Timestamp("2026-06-10"), pd.Timestamp("2026-06-24")  # spans the seam
+    assert s[b] / s[a] == pytest.approx(truth[b] / truth[a], rel=1e-12)
+    assert s[b] == pytest.approx(new_vintage[b], rel=1e-12)  # levels are the new vintage
+    r = s.pct_change().dropna()
+    pd.testing.assert_series_equal(r, truth.pct_change().dropna(), rtol=1e-10,
+                                   check_names=False, check_freq=False)
+
+
+def test_unknown_new_ticker_gets_full_history(store, monkeypatch):
+    closes = store.series("IJR")
+    fake = install_fake_yahoo(monkeypatch, {"VB": closes})
+    result = store.update(tickers=["vb"])
+    assert result.ok and "full history" in result.updated["VB"]
+    assert fake.calls[0][1]["period"] == "max"
+    assert "VB" in store.available() and store.series("VB").size == closes.size
+
+
+def test_fred_update_replaces_the_series(store):
+    store.fred_fetch = lambda url, timeout: FRED_WRMFNS
+    result = store.update(series=["WRMFNS"])
+    assert result.ok
+    assert store.series("WRMFNS").index[-1] == pd.Timestamp("2026-03-16")
+    assert store.source("WRMFNS") == "fred"
+
+
+FAILURES = {
+    "rate limit": ("yahoo", YFRateLimitError(), "Rate limited"),
+    "time-out": ("yahoo", TimeoutError("Operation timed out"), "timed out"),
+    "empty frame": ("yahoo", None, "no prices"),
+    "malformed FRED": ("fred", b"<html>maintenance</html>", "malformed CSV"),
+    "FRED time-out": ("fred", TimeoutError("timed out"), "FRED download failed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAILURES))
+def test_failures_leave_stored_data_byte_identical(store, monkeypatch, case):
+    kind, answer, needle = FAILURES[case]
+    store._write("IWM", store.series("IWM").iloc[:-5], "yahoo")
+    store._write("WRMFNS", store.series("WRMFNS").iloc[:-5], "fred")
+    before = _digest(store.cache_dir)
+    if kind == "yahoo":
+        install_fake_yahoo(monkeypatch, {"IWM": answer})
+        result = store.update(tickers=["IWM"])
+        sid = "IWM"
+    else:
+        def fetch(url, timeout):
+            if isinstance(answer, BaseException):
+                raise answer
+            return answer
+        store.fred_fetch = fetch
+        result = store.update(series=["WRMFNS"])
+        sid = "WRMFNS"
+    assert not result.ok and needle in result.failed[sid]
+    assert _digest(store.cache_dir) == before
+
+
+def test_partial_download_updates_the_rest(store, monkeypatch):
+    install_fake_yahoo(monkeypatch, {"SPY": store.series("SPY").loc["2026-06-01":]})
+    result = store.update(tickers=["SPY", "QQQ"])
+    assert set(result.updated) == {"SPY"} and set(result.failed) == {"QQQ"}
+    assert store.source("QQQ") == "snapshot" and store.source("SPY") == "yahoo"
+
+
+def test_read_only_cache_folder_is_reported(store, monkeypatch):
+    install_fake_yahoo(monkeypatch, {"SPY": store.series("SPY").loc["2026-06-01":]})
+
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(store_mod, "write_bytes_atomic", refuse)
+    result = store.update(tickers=["SPY"])
+    assert "could not write the cache" in result.failed["SPY"]
+    assert store.source("SPY") == "snapshot"
+
+
+def test_fama_french_has_no_live_source(store):
+    result = store.update(series=["FF_SMB"])
+    assert "no live source" in result.failed["FF_SMB"]
+
+
+def test_corrupt_cache_file_falls_back_to_snapshot_and_is_reported(store):
+    store._write("SPY", store.series("SPY"), "yahoo")
+    (store.cache_dir / "series" / "SPY.csv").write_bytes(b"\x00\xffgarbage")
+    s = store.series("SPY")
+    assert s.size == 8412 and store.source("SPY") == "snapshot"
+    assert "unreadable" in store.problems["SPY"]
+
+
+def test_import_and_export(store, tmp_path):
+    src = tmp_path / "mine.csv"
+    src.write_text("Date,MYIDX\n2024-07-10,100\n2024-07-11,101.5\n2024-07-12,102\n")
+    assert store.import_csv(src) == ["MYIDX"]
+    assert store.series("myidx").tolist() == [100.0, 101.5, 102.0]
+    assert store.source("MYIDX") == "csv"
+    out = store.export(tmp_path / "out.csv", ["IWM", "MYIDX"])
+    df = pd.read_csv(out, index_col=0, parse_dates=True)
+    assert df.loc["2024-07-11", "MYIDX"] == 101.5
+    assert df.loc["2024-07-10", "IWM"] == pytest.approx(199.003)
+    xl = store.export(tmp_path / "out.xlsx", ["IWM"])
+    back = pd.read_excel(xl, index_col=0)
+    assert back["IWM"].iloc[0] == pytest.approx(store.series("IWM").iloc[0])
+
+
+# ----------------------------------------------------------------------------- CLI
+@pytest.fixture
+def cli(store, monkeypatch):
+    from xlsmallcap import cli
+
+    monkeypatch.setattr(store_mod, "_DEFAULT", store)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(cli.app, list(args))
+
+
+def test_cli_status_lists_every_series(cli):
+    res = cli("data", "status")
+    assert res.exit_code == 0, res.output
+    for sid in ("IWM", "SPY", "QQQ", "DIA", "RSP", "IWF", "^IRX", "^TNX", "DFF", "DGS2",
+                "DGS3MO", "WRMFNS", "RMFNS", "MMMFFAQ027S", "FF_SMB", "FF_ME_LO10"):
+        assert sid in res.output
+    assert "2026-07-01" in res.output and "snapshot" in res.output
+
+
+def test_cli_update_failure_exits_non_zero_and_says_what_is_still_used(cli, monkeypatch):
+    install_fake_yahoo(monkeypatch, {"IWM": YFRateLimitError()})
+    res = cli("data", "update", "--tickers", "IWM")
+    assert res.exit_code == 1
+    assert "Rate limited" in res.output and "still using the stored IWM data (snapshot)" \
+        in res.output
+
+
+def test_cli_update_success(cli, store, monkeypatch):
+    install_fake_yahoo(monkeypatch, {"IWM": store.series("IWM").loc["2026-06-01":]})
+    store.fred_fetch = lambda url, timeout: FRED_WRMFNS
+    res = cli("data", "update", "-t", "IWM", "-s", "WRMFNS")
+    assert res.exit_code == 0, res.output
+    assert "updated IWM" in res.output and "updated WRMFNS" in res.output
+
+
+def test_cli_bad_ticker_name(cli):
+    res = cli("data", "update", "--tickers", "../etc")
+    assert res.exit_code == 2 and "not a ticker or series id" in res.output
+
+
+def test_cli_export(cli, tmp_path):
+    res = cli("data", "export", "--out", str(tmp_path / "x.csv"), "--series", "IWM,SPY")
+    assert res.exit_code == 0 and (tmp_path / "x.csv").exists()

@@ -1,0 +1,141 @@
+"""The ``xlsmallcap`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Is the small-cap rally a true rotation or just diversification?",
+                  no_args_is_help=True, add_completion=False)
+data_app = typer.Typer(help="The market data: status, live updates, export, snapshot build.",
+                       no_args_is_help=True)
+app.add_typer(data_app, name="data")
+# Piped output (CI logs, files) gets a wide page instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160, soft_wrap=True)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, soft_wrap=True)
+
+
+def _store():
+    from xlsmallcap.data.store import get_store
+
+    return get_store()
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+@data_app.command("status")
+def data_status() -> None:
+    """Per series: source, first and last date, rows and how stale it is."""
+    rows = _store().status()
+    cells = [[r.id, r.source, f"{r.first}", f"{r.last}", f"{r.rows:,}", f"{r.stale_days} d",
+              r.description] for r in rows]
+    table = Table(title="xlsmallcap data", header_style="bold")
+    names = ("series", "source", "first", "last", "rows", "stale", "description")
+    for i, col in enumerate(names):
+        fixed = col != "description"
+        width = max(len(col), *(len(c[i]) for c in cells)) if fixed else 12
+        table.add_column(col, justify="right" if col in ("rows", "stale") else "left",
+                         no_wrap=True, overflow="ellipsis", min_width=width)
+    for c in cells:
+        table.add_row(*c)
+    console.print(table)
+    for r in rows:
+        if r.note:
+            err.print(f"[yellow]warning[/]: {r.id}: {r.note}")
+    console.print(f"cache folder: {_store().cache_dir}")
+
+
+@data_app.command("update")
+def data_update(
+    tickers: list[str] | None = typer.Option(None, "--tickers", "-t",
+                                             help="Yahoo tickers (repeat or comma-separate)."),
+    series: list[str] | None = typer.Option(None, "--series", "-s",
+                                            help="FRED series ids (repeat or comma-separate)."),
+    full: bool = typer.Option(False, "--full", help="Replace whole histories."),
+) -> None:
+    """Download live data (Yahoo Finance, FRED) into the cache. Needs the network."""
+    from rich.progress import Progress
+
+    from xlsmallcap.data.catalog import CATALOG
+    from xlsmallcap.data.errors import DataError
+
+    t, s = _split(tickers), _split(series)
+    if t is None and s is None:
+        n = sum(1 for i in CATALOG if i.live)
+    else:
+        n = len(t or []) + len(s or [])
+    try:
+        with Progress(console=err, transient=False) as bar:
+            task = bar.add_task("updating", total=n)
+            result = _store().update(t, s, full=full,
+                                     progress=lambda sid: bar.update(task, advance=1,
+                                                                     description=sid))
+    except DataError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(2) from exc
+    for sid, msg in result.updated.items():
+        console.print(f"[green]updated[/] {sid}: {msg}")
+    for sid, msg in result.failed.items():
+        err.print(f"[red]failed[/] {msg}; still using the stored {sid} data "
+                  f"({_store().source(sid) if sid in _store().available() else 'none'})")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@data_app.command("export")
+def data_export(
+    out: Path = typer.Option(Path("xlsmallcap-data.csv"), "--out", "-o",
+                             help="Output file (.csv or .xlsx)."),
+    series: list[str] | None = typer.Option(None, "--series", "-s", help="Series to export."),
+) -> None:
+    """Write series side by side to a CSV or Excel file."""
+    from xlsmallcap.data.errors import DataError
+
+    try:
+        path = _store().export(out, _split(series))
+    except DataError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"wrote {path}")
+
+
+@data_app.command("import")
+def data_import(path: Path) -> None:
+    """Add your own CSV (date column first, one column per series) to the cache."""
+    from xlsmallcap.data.errors import DataError
+
+    try:
+        names = _store().import_csv(path)
+    except DataError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"imported {', '.join(names)}")
+
+
+@data_app.command("build-snapshot")
+def data_build_snapshot(
+    raw: Path = typer.Option(..., "--raw", help="The shared/data/raw folder."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: the package)."),
+) -> None:
+    """Rebuild the embedded snapshot from the raw files (reproducible byte for byte)."""
+    from xlsmallcap.data.snapshot import build_snapshot
+
+    sizes = build_snapshot(raw, out)
+    for name, size in sizes.items():
+        console.print(f"{name}: {size:,} bytes")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The data layer: catalog of series, embedded snapshot, live adapters and the data store."""

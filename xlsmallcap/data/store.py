@@ -1,0 +1,327 @@
+"""The data store: the one entry point through which the package reads market data.
+
+Ask for a series by name (ticker or series id) and get a date-indexed float Series. Where the
+data comes from, in order:
+
+1. the user's cache folder (``platformdirs.user_cache_dir("xlsmallcap")``, or the folder in
+   ``XLSMALLCAP_CACHE_DIR``), written by ``update`` (live Yahoo Finance / FRED data) and
+   ``import_csv`` (a user's own files);
+2. the embedded snapshot shipped inside the package.
+
+Results are memoised in-process (Excel recalculates often) and re-read when another process
+rewrites a cache file. Writes are atomic and serialised by a lock file, and a failed download
+never touches stored data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from xlsmallcap.data.atomic import write_bytes_atomic
+from xlsmallcap.data.catalog import BY_ID, CATALOG, normalize_id
+from xlsmallcap.data.csvio import csv_to_frame, frame_to_csv
+from xlsmallcap.data.errors import DataError, LiveDataError, UnknownSeriesError
+from xlsmallcap.data.snapshot import load_group, snapshot_dir
+from xlsmallcap.data.splice import splice
+
+CACHE_ENV = "XLSMALLCAP_CACHE_DIR"
+#: Days of overlap asked for on an incremental Yahoo update, so the splice has a common date.
+OVERLAP_DAYS = 10
+_NAME_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=_]{0,19}$")
+
+Progress = Callable[[str], None]
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("xlsmallcap", appauthor=False))
+
+
+def check_name(name: str) -> str:
+    """Normalise a user-typed ticker/series id, rejecting anything that is not one."""
+    key = normalize_id(name)
+    if not _NAME_RE.fullmatch(key):
+        raise DataError(f"'{name}' is not a ticker or series id (letters, digits, ^ . - = _)")
+    return key
+
+
+@dataclass(frozen=True)
+class SeriesStatus:
+    id: str
+    description: str
+    source: str
+    first: date
+    last: date
+    rows: int
+    stale_days: int
+    note: str = ""
+
+
+@dataclass
+class UpdateResult:
+    updated: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class DataStore:
+    """Series by name from the cache or the embedded snapshot; live updates into the cache."""
+
+    def __init__(self, cache_dir: Path | str | None = None,
+                 snapshot_folder: Path | str | None = None) -> None:
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.snapshot_folder = Path(snapshot_folder) if snapshot_folder else snapshot_dir()
+        self._groups: dict[str, pd.DataFrame] = {}
+        self._memo: dict[str, tuple[int, pd.Series, str]] = {}
+        self.problems: dict[str, str] = {}
+        #: Replaceable network functions (``yfinance.download`` and a URL fetch for FRED);
+        #: ``None`` means the real ones. Tests put recorded responses here.
+        self.yahoo_download = None
+        self.fred_fetch = None
+
+    # ----------------------------------------------------------------- paths and metadata
+    @property
+    def _series_dir(self) -> Path:
+        return self.cache_dir / "series"
+
+    def _cache_file(self, sid: str) -> Path:
+        return self._series_dir / f"{sid}.csv"
+
+    def _meta(self) -> dict[str, dict[str, str]]:
+        try:
+            return json.loads((self.cache_dir / "meta.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _lock(self):
+        from filelock import FileLock
+
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.cache_dir / ".lock"), timeout=120)
+
+    # ----------------------------------------------------------------- reading
+    def cached_ids(self) -> list[str]:
+        if not self._series_dir.is_dir():
+            return []
+        return sorted(p.stem for p in self._series_dir.glob("*.csv") if _NAME_RE.fullmatch(p.stem))
+
+    def available(self) -> list[str]:
+        """Every name that works offline: the catalog, then anything added to the cache."""
+        extra = [s for s in self.cached_ids() if s not in BY_ID]
+        return [s.id for s in CATALOG] + extra
+
+    def _snapshot_series(self, sid: str) -> pd.Series:
+        info = BY_ID[sid]
+        if info.group not in self._groups:
+            self._groups[info.group] = load_group(info.group, self.snapshot_folder)
+        return self._groups[info.group][sid].dropna()
+
+    def _load(self, sid: str) -> tuple[pd.Series, str]:
+        path = self._cache_file(sid)
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            mtime = -1
+        hit = self._memo.get(sid)
+        if hit is not None and hit[0] == mtime:
+            return hit[1], hit[2]
+        s: pd.Series | None = None
+        source = "snapshot"
+        if mtime >= 0:
+            try:
+                df = csv_to_frame(path.read_bytes())
+                s = df.iloc[:, 0].dropna()
+                if s.empty:
+                    raise ValueError("no rows")
+                if sid in BY_ID and BY_ID[sid].kind == "price" and (s <= 0).any():
+                    raise ValueError("non-positive prices")
+                source = self._meta().get(sid, {}).get("source", "cache")
+                self.problems.pop(sid, None)
+            except (OSError, ValueError, UnicodeDecodeError) as exc:
+                self.problems[sid] = f"cache file {path} is unreadable ({exc}); using the snapshot"
+                s = None
+        if s is None:
+            if sid not in BY_ID:
+                raise UnknownSeriesError(sid, self.available())
+            s = self._snapshot_series(sid)
+            source = "snapshot"
+        s = s.copy()
+        s.name = sid
+        s.index.name = "date"
+        self._memo[sid] = (mtime, s, source)
+        return s, source
+
+    def series(self, name: str, start: object = None, end: object = None) -> pd.Series:
+        """The series ``name`` (ticker or id, case-insensitive) between ``start`` and ``end``."""
+        sid = normalize_id(name)
+        if sid not in BY_ID and not self._cache_file(sid).exists():
+            raise UnknownSeriesError(str(name).strip(), self.available())
+        s, _ = self._load(sid)
+        if start is not None or end is not None:
+            s = s.loc[pd.Timestamp(start) if start is not None else None:
+                      pd.Timestamp(end) if end is not None else None]
+        return s
+
+    def frame(self, names: Sequence[str], start: object = None, end: object = None
+              ) -> pd.DataFrame:
+        """Several series side by side (outer join on dates; NaN where one has no row)."""
+        return pd.concat([self.series(n, start, end) for n in names], axis=1, sort=True)
+
+    def source(self, name: str) -> str:
+        return self._load(normalize_id(name))[1]
+
+    def describe(self, name: str) -> str:
+        sid = normalize_id(name)
+        info = BY_ID.get(sid)
+        if info is not None:
+            return info.description
+        return self._meta().get(sid, {}).get("description", sid)
+
+    def status(self, today: date | None = None) -> list[SeriesStatus]:
+        """Per series: source, coverage, rows and days since the last observation."""
+        today = today or date.today()
+        out = []
+        for sid in self.available():
+            s, source = self._load(sid)
+            last = s.index[-1].date()
+            out.append(SeriesStatus(sid, self.describe(sid), source, s.index[0].date(), last,
+                                    int(s.size), (today - last).days,
+                                    self.problems.get(sid, "")))
+        return out
+
+    # ----------------------------------------------------------------- writing
+    def _write(self, sid: str, s: pd.Series, source: str, description: str | None = None
+               ) -> None:
+        """Store one series atomically and record where it came from (caller holds the lock)."""
+        frame = s.rename(sid).to_frame()
+        write_bytes_atomic(self._cache_file(sid), frame_to_csv(frame))
+        meta = self._meta()
+        entry = {"source": source,
+                 "updated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        if description:
+            entry["description"] = description
+        meta[sid] = entry
+        write_bytes_atomic(self.cache_dir / "meta.json",
+                           (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
+        self._memo.pop(sid, None)
+
+    def _fetch_yahoo(self, sid: str, full: bool, download) -> tuple[pd.Series, str]:
+        from xlsmallcap.data.yahoo import download_close
+
+        symbol = BY_ID[sid].symbol if sid in BY_ID else sid
+        known = sid in BY_ID or self._cache_file(sid).exists()
+        if full or not known:
+            return download_close(symbol, None, download=download), "full history"
+        old, _ = self._load(sid)
+        start = (old.index[-1] - pd.Timedelta(days=OVERLAP_DAYS)).date()
+        new = download_close(symbol, start, download=download)
+        try:
+            joined = splice(old, new)
+        except ValueError:
+            return download_close(symbol, None, download=download), "full history (no overlap)"
+        added = int((new.index > old.index[-1]).sum())
+        seam = old.index.intersection(new.index).max()
+        return joined, f"{added} new rows, spliced on {seam:%Y-%m-%d}"
+
+    def update(self, tickers: Iterable[str] | None = None, series: Iterable[str] | None = None,
+               *, full: bool = False, progress: Progress | None = None,
+               download=None, fetch=None) -> UpdateResult:
+        """Download live data into the cache.
+
+        ``tickers`` go to Yahoo Finance, ``series`` to FRED; with neither, every catalog series
+        that has a live source is updated. Each series is validated before it is written; a
+        failure leaves that series' stored data untouched and is reported in the result.
+        """
+        from xlsmallcap.data.fred import download_series
+
+        download = download or self.yahoo_download
+        fetch = fetch or self.fred_fetch
+        if tickers is None and series is None:
+            tickers = [s.id for s in CATALOG if s.live == "yahoo"]
+            series = [s.id for s in CATALOG if s.live == "fred"]
+        jobs: list[tuple[str, str]] = []
+        for kind, names in (("yahoo", tickers or []), ("fred", series or [])):
+            for name in names:
+                jobs.append((kind, check_name(name)))
+        result = UpdateResult()
+        with self._lock():
+            for kind, sid in jobs:
+                info = BY_ID.get(sid)
+                try:
+                    if info is not None and info.live is None:
+                        raise LiveDataError(f"{sid}: no live source (Fama-French data is "
+                                            "updated by rebuilding the snapshot)")
+                    if kind == "yahoo":
+                        s, how = self._fetch_yahoo(sid, full, download)
+                    else:
+                        symbol = info.symbol if info is not None else sid
+                        s, how = download_series(symbol, fetch=fetch), "full history"
+                    self._write(sid, s, kind)
+                    result.updated[sid] = f"{how}; last {s.index[-1]:%Y-%m-%d}"
+                except DataError as exc:
+                    result.failed[sid] = str(exc)
+                except OSError as exc:
+                    result.failed[sid] = f"{sid}: could not write the cache ({exc})"
+                if progress is not None:
+                    progress(sid)
+        return result
+
+    def import_csv(self, path: Path | str) -> list[str]:
+        """Add a user's CSV (a date column, then one column per series) to the cache."""
+        path = Path(path)
+        try:
+            df = pd.read_csv(path)
+            dates = pd.to_datetime(df.pop(df.columns[0]), errors="raise")
+            df.index = pd.DatetimeIndex(dates).as_unit("ns")
+        except Exception as exc:
+            raise DataError(f"{path}: not a CSV with a date column first ({exc})") from exc
+        names = []
+        with self._lock():
+            for col in df.columns:
+                sid = check_name(str(col))
+                s = pd.to_numeric(df[col], errors="coerce").dropna().sort_index()
+                if s.empty:
+                    raise DataError(f"{path}: column '{col}' has no numbers")
+                if s.index.has_duplicates:
+                    raise DataError(f"{path}: column '{col}' has duplicated dates")
+                self._write(sid, s, "csv", description=f"imported from {path.name}")
+                names.append(sid)
+        return names
+
+    def export(self, path: Path | str, names: Sequence[str] | None = None) -> Path:
+        """Write series side by side to ``path`` (.csv, or .xlsx for Excel)."""
+        path = Path(path)
+        df = self.frame(list(names) if names else self.available())
+        if path.suffix.lower() == ".xlsx":
+            df.index = df.index.date
+            df.index.name = "date"
+            df.to_excel(path, sheet_name="data")
+        else:
+            write_bytes_atomic(path, frame_to_csv(df))
+        return path
+
+
+_DEFAULT: DataStore | None = None
+
+
+def get_store() -> DataStore:
+    """The process-wide store (created on first use)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = DataStore()
+    return _DEFAULT
