@@ -133,6 +133,39 @@ def data_build_snapshot(
         console.print(f"{name}: {size:,} bytes")
 
 
+@app.command("report")
+def report(
+    as_of: str | None = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD); default latest."),
+    small: str = typer.Option("IWM", "--small", help="Small-cap ticker."),
+    benchmarks: str = typer.Option("SPY,QQQ,DIA", "--benchmarks",
+                                   help="Large-cap tickers, comma-separated."),
+) -> None:
+    """The answer in the terminal: verdict, score, components and the figures around them."""
+    from xlsmallcap import api
+    from xlsmallcap.core.frame import AnalysisError
+    from xlsmallcap.data.errors import DataError
+    from xlsmallcap.report_view import render
+
+    try:
+        when = _parse_date(as_of)
+        rep = api.report(when, small, _split([benchmarks]), store=_store())
+    except (AnalysisError, DataError, ValueError) as exc:
+        err.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(2) from exc
+    console.print(render(rep), soft_wrap=False)
+
+
+def _parse_date(text: str | None):
+    import pandas as pd
+
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise ValueError(f"--as-of must be a date like 2024-07-16 (got {text!r})") from None
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,193 @@
+"""Figures checked against values computed independently from the raw CSVs, for named dates.
+
+The reference values here use only the csv and math modules on the files in shared/data/raw,
+never the package's loaders.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import statistics
+from datetime import date, timedelta
+
+import pytest
+from conftest import RAW
+
+from xlsmallcap import api
+from xlsmallcap.core.rotation import verdict
+
+
+@pytest.fixture(autouse=True)
+def _needs_raw(raw_dir):
+    return raw_dir
+
+
+def closes(ticker: str) -> dict[str, float]:
+    with open(RAW / "prices" / f"{ticker}.csv", newline="") as fh:
+        return {row["date"]: float(row["c"]) for row in csv.DictReader(fh)}
+
+
+def fred(name: str, date_col: str, value_col: str) -> dict[str, float]:
+    with open(RAW / "macro" / f"{name}.csv", newline="") as fh:
+        return {r[date_col]: float(r[value_col]) for r in csv.DictReader(fh)
+                if r[value_col] not in ("", ".")}
+
+
+def window_dates(prices: dict[str, float], as_of: str, n: int) -> list[str]:
+    days = sorted(d for d in prices if d <= as_of)
+    return days[-(n + 1):]
+
+
+@pytest.mark.parametrize("bench", ["SPY", "QQQ", "DIA"])
+@pytest.mark.parametrize("as_of, window", [("2024-07-16", 4), ("2024-07-16", 63),
+                                           ("2021-03-12", 63), ("2016-12-09", 21),
+                                           ("2023-10-31", 126)])
+def test_rel_perf_matches_raw(bench, as_of, window):
+    s, b = closes("IWM"), closes(bench)
+    d = window_dates(s, as_of, window)
+    expected = (s[d[-1]] / s[d[0]]) / (b[d[-1]] / b[d[0]]) - 1
+    assert api.rel_perf(window, "IWM", [bench], as_of)[bench] == pytest.approx(expected, rel=1e-12)
+
+
+def test_rel_perf_provenance_week():
+    got = api.rel_perf(4, as_of="2024-07-16", benchmarks=["SPY"])["SPY"]
+    assert got == pytest.approx(1.1044 / 1.0063 - 1, abs=2e-4)
+
+
+def _persistence(s, b, as_of, lookback=63, sub=21):
+    days = [d for d in sorted(s) if d <= as_of and d in b]
+    hits = 0
+    for i in range(len(days) - lookback, len(days)):
+        t, t0 = days[i], days[i - sub]
+        hits += (s[t] / s[t0]) / (b[t] / b[t0]) - 1 > 0
+    return hits / lookback
+
+
+@pytest.mark.parametrize("as_of", ["2016-12-09", "2021-01-29", "2023-10-31", "2024-07-16",
+                                   "2025-01-31"])
+def test_rotation_components_match_raw(as_of):
+    s = closes("IWM")
+    benches = {b: closes(b) for b in ("SPY", "QQQ", "DIA")}
+    pers = statistics.fmean(_persistence(s, b, as_of) for b in benches.values())
+    rel63 = []
+    rel21 = []
+    for b in benches.values():
+        d = window_dates(s, as_of, 63)
+        rel63.append((s[d[-1]] / s[d[0]]) / (b[d[-1]] / b[d[0]]) - 1)
+        d = window_dates(s, as_of, 21)
+        rel21.append((s[d[-1]] / s[d[0]]) / (b[d[-1]] / b[d[0]]) - 1)
+    q = benches["QQQ"]
+    d = window_dates(q, as_of, 21)
+    growth = q[d[-1]] / q[d[0]] - 1
+    funding = min(1.0, max(0.0, 0.5 - growth / 0.10))
+    beaten = sum(r > 0 for r in rel63) / 3
+    mag = min(1.0, max(0.0, statistics.fmean(rel63) / 0.10))
+    score = 100 * (0.45 * pers + 0.25 * mag + 0.15 * beaten + 0.15 * funding)
+    r = api.rotation_score(as_of=as_of)
+    assert r.persistence == pytest.approx(pers, abs=1e-12)
+    assert r.rel_lookback == pytest.approx(statistics.fmean(rel63), rel=1e-10)
+    assert r.rel_short == pytest.approx(statistics.fmean(rel21), rel=1e-10)
+    assert r.funding == pytest.approx(funding, abs=1e-12)
+    assert r.score == pytest.approx(score, rel=1e-10)
+    assert r.verdict == verdict(pers, statistics.fmean(rel63), statistics.fmean(rel21), beaten,
+                                funding)
+
+
+EPISODES = {
+    "2016-12-09": {"Emerging rotation", "Diversification"},   # post-election surge, young
+    "2017-03-24": {"Large-cap leadership", "Bobbling"},       # ... that faded
+    "2021-01-29": {"Rotation"},                               # the sustained 2020-21 run
+    "2021-03-12": {"Rotation"},
+    "2023-10-31": {"Large-cap leadership"},
+    "2024-07-16": {"Diversification"},                        # the surge in question
+    "2024-08-30": {"Bobbling"},                               # it faded within weeks
+    "2025-01-31": {"Bobbling", "Large-cap leadership"},       # post-election 2024 fade
+}
+
+
+@pytest.mark.parametrize("as_of", sorted(EPISODES))
+def test_episode_verdicts_agree_with_history(as_of):
+    assert api.rotation_score(as_of=as_of).verdict in EPISODES[as_of]
+
+
+def test_volatility_matches_raw():
+    s, b = closes("IWM"), closes("SPY")
+    d = window_dates(s, "2024-07-16", 63)
+    xs = [math.log(s[d[i + 1]] / s[d[i]]) for i in range(63)]
+    ys = [math.log(b[d[i + 1]] / b[d[i]]) for i in range(63)]
+    vs, vl = statistics.stdev(xs), statistics.stdev(ys)
+    beta = statistics.covariance(xs, ys) / statistics.variance(ys)
+    peak, mdd = 0.0, 0.0
+    for day in d:
+        peak = max(peak, s[day])
+        mdd = min(mdd, s[day] / peak - 1)
+    r = api.vol(as_of="2024-07-16")
+    assert r.vol_ratio == pytest.approx(vs / vl, rel=1e-10)
+    assert r.vol_small == pytest.approx(vs * math.sqrt(252), rel=1e-10)
+    assert r.beta == pytest.approx(beta, rel=1e-9)
+    assert r.max_drawdown == pytest.approx(mdd, rel=1e-12)
+    assert r.vol_ratio > 1.5  # small caps are the more volatile leg
+
+
+def test_cash_stickiness_matches_raw():
+    w = fred("WRMFNS", "DATE", "WRMFNS")
+    ff = fred("DFF", "date", "value")
+    spy = closes("SPY")
+    end = max(d for d in w if d <= "2024-07-16")
+    start = (date.fromisoformat(end) - timedelta(weeks=52)).isoformat()
+
+    def at(series, day):
+        return series[max(d for d in series if d <= day)]
+
+    g = math.log(at(w, end) / at(w, start))
+    dr = at(ff, end) - at(ff, start)
+    eq = at(spy, end) / at(spy, start) - 1
+    expected = min(1.0, max(0.0, 0.5 + (g - 0.02 * dr + 0.10 * eq) / 0.4))
+    c = api.cash(as_of="2024-07-16")
+    assert c.as_of.strftime("%Y-%m-%d") == end == "2024-07-15"
+    assert c.asset_growth == pytest.approx(g, rel=1e-12)
+    assert c.stickiness == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("as_of", ["2023-06-30", "2023-12-29", "2024-06-28", "2024-12-31",
+                                   "2025-06-30", "2025-12-31"])
+def test_cash_is_sticky_through_2023_2025(as_of):
+    assert api.cash(as_of=as_of).stickiness >= 0.7
+
+
+@pytest.mark.parametrize("as_of", ["2009-12-31", "2010-06-30", "2010-12-31", "2011-03-31"])
+def test_cash_is_not_sticky_when_money_funds_shrank(as_of):
+    assert api.cash(as_of=as_of).stickiness <= 0.4
+
+
+def test_base_rate_matches_a_naive_loop():
+    with open(RAW / "macro" / "F-F_Research_Data_Factors_daily.csv", encoding="latin-1") as fh:
+        lines = fh.read().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Date,"))
+    smb = []
+    for line in lines[start + 1:]:
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) != 5 or not parts[0][:1].isdigit():
+            break
+        if parts[0] <= "2024-07-16":
+            smb.append(float(parts[2]) / 100)
+    n, sd, hz, sw = len(smb), 5, 63, 21
+
+    def comp(a, b):  # compounded return of smb[a:b]
+        return math.prod(1 + x for x in smb[a:b]) - 1
+
+    events, wins = [], 0
+    for i in range(sd - 1, n):
+        if comp(i - sd + 1, i + 1) >= 0.03 - 1e-12 and i + hz < n and \
+                (not events or i - events[-1] >= hz):
+            events.append(i)
+    for i in events:
+        fwd = comp(i + 1, i + 1 + hz)
+        trailing = [comp(i + 1 + k - sw, i + 1 + k) > 0 for k in range(sw, hz + 1)]
+        wins += fwd > 0 and sum(trailing) / len(trailing) >= 0.7
+    b = api.base(as_of="2024-07-16")
+    assert b.events == len(events) and b.successes == wins
+    assert b.share == pytest.approx(wins / len(events))
+    assert b.current_surge == pytest.approx(comp(n - 5, n), rel=1e-9)
+    assert b.events > 30  # a real sample since 1926

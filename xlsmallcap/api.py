@@ -1,0 +1,169 @@
+"""The Python API: tickers and dates in, figures out.
+
+A thin shell: it fetches series from the data store and calls one function of the functional
+core (``xlsmallcap.core``). The Excel functions, the report and the workbook all go through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from xlsmallcap.core.base_rate import BaseRateResult, base_rate
+from xlsmallcap.core.cash import CashResult, asset_series, cash_stickiness
+from xlsmallcap.core.frame import AnalysisError
+from xlsmallcap.core.quadrant import quadrant, quadrant_trail
+from xlsmallcap.core.rates import Sensitivity, rate_sensitivity
+from xlsmallcap.core.relative import (
+    relative_performance,
+    relative_strength,
+    rolling_relative_performance,
+)
+from xlsmallcap.core.risk import RiskResult, risk
+from xlsmallcap.core.rotation import RotationResult, rotation
+from xlsmallcap.data.store import DataStore, get_store
+
+SMALL = "IWM"
+BENCHMARKS: tuple[str, ...] = ("SPY", "QQQ", "DIA")
+BENCHMARK_NAMES = {"SPY": "S&P 500", "QQQ": "Nasdaq-100", "DIA": "Dow"}
+GROWTH = "QQQ"
+MMF_WEEKLY, MMF_MONTHLY = "WRMFNS", "RMFNS"
+POLICY_RATE, TWO_YEAR = "DFF", "DGS2"
+SMB = "FF_SMB"
+
+
+def _store(store: DataStore | None) -> DataStore:
+    return store if store is not None else get_store()
+
+
+def prices(ticker: str, store: DataStore | None = None) -> pd.Series:
+    return _store(store).series(ticker)
+
+
+def _bench(benchmarks: Sequence[str] | None) -> tuple[str, ...]:
+    b = tuple(benchmarks) if benchmarks else BENCHMARKS
+    if not b:
+        raise AnalysisError("benchmarks must name at least one ticker")
+    return b
+
+
+def rel_perf(window: int, small: str = SMALL, benchmarks: Sequence[str] | None = None,
+             as_of: object = None, store: DataStore | None = None) -> dict[str, float]:
+    """Relative performance of ``small`` against each benchmark over ``window`` days."""
+    st = _store(store)
+    s = st.series(small)
+    return {b: relative_performance(s, st.series(b), window, as_of) for b in _bench(benchmarks)}
+
+
+def rel_perf_series(window: int = 63, small: str = SMALL, bench: str = "SPY",
+                    as_of: object = None, start: object = None,
+                    store: DataStore | None = None) -> pd.Series:
+    st = _store(store)
+    s = rolling_relative_performance(st.series(small), st.series(bench), window, as_of).dropna()
+    return s.loc[pd.Timestamp(start):] if start is not None else s
+
+
+def rs_line(small: str = SMALL, bench: str = "SPY", ma_window: int = 50, as_of: object = None,
+            start: object = None, store: DataStore | None = None) -> pd.DataFrame:
+    st = _store(store)
+    return relative_strength(st.series(small), st.series(bench), ma_window, as_of, start)
+
+
+def rotation_score(small: str = SMALL, benchmarks: Sequence[str] | None = None,
+                   as_of: object = None, lookback: int = 63, short_window: int = 21,
+                   growth: str = GROWTH, store: DataStore | None = None) -> RotationResult:
+    st = _store(store)
+    bench = {b: st.series(b) for b in _bench(benchmarks)}
+    return rotation(st.series(small), bench, st.series(growth), lookback, short_window, as_of)
+
+
+def cash(as_of: object = None, weeks: int = 52, equity: str = "SPY",
+         store: DataStore | None = None) -> CashResult:
+    """Cash stickiness from weekly retail money-fund assets (monthly H.6 before 1985)."""
+    st = _store(store)
+    weekly = st.series(MMF_WEEKLY)
+    assets = weekly
+    if as_of is not None and pd.Timestamp(as_of) < weekly.index[0] + pd.Timedelta(weeks=weeks):
+        assets = st.series(MMF_MONTHLY)
+    return cash_stickiness(assets, st.series(POLICY_RATE), st.series(equity), weeks, as_of)
+
+
+def mmf_assets(as_of: object = None, start: object = None,
+               store: DataStore | None = None) -> pd.Series:
+    st = _store(store)
+    s = asset_series(st.series(MMF_WEEKLY), st.series(MMF_MONTHLY), as_of)
+    return s.loc[pd.Timestamp(start):] if start is not None else s
+
+
+def rate_sens(small: str = SMALL, large: str = "SPY", as_of: object = None, window: int = 252,
+              store: DataStore | None = None) -> list[Sensitivity]:
+    st = _store(store)
+    rates = {TWO_YEAR: st.series(TWO_YEAR), POLICY_RATE: st.series(POLICY_RATE)}
+    return rate_sensitivity(st.series(small), st.series(large), rates, window, 5, as_of)
+
+
+def vol(small: str = SMALL, large: str = "SPY", as_of: object = None, window: int = 63,
+        store: DataStore | None = None) -> RiskResult:
+    st = _store(store)
+    return risk(st.series(small), st.series(large), window, as_of)
+
+
+def rotation_quadrant(small: str = SMALL, bench: str = "SPY", as_of: object = None,
+                      ratio_window: int = 63, momentum_window: int = 10,
+                      store: DataStore | None = None) -> tuple[str, float, float]:
+    st = _store(store)
+    return quadrant(st.series(small), st.series(bench), ratio_window, momentum_window, as_of)
+
+
+def rotation_quadrant_trail(small: str = SMALL, bench: str = "SPY", as_of: object = None,
+                            ratio_window: int = 63, momentum_window: int = 10,
+                            store: DataStore | None = None) -> pd.DataFrame:
+    st = _store(store)
+    return quadrant_trail(st.series(small), st.series(bench), ratio_window, momentum_window,
+                          as_of)
+
+
+def base(as_of: object = None, surge_days: int = 5, threshold: float = 0.03,
+         horizon: int = 63, store: DataStore | None = None) -> BaseRateResult:
+    """Base rate of sustained small-cap outperformance after surges (Fama-French SMB)."""
+    smb = _store(store).series(SMB) / 100.0  # the French files are in percent per day
+    return base_rate(smb, surge_days, threshold, horizon, as_of=as_of)
+
+
+@dataclass(frozen=True)
+class Report:
+    as_of: pd.Timestamp
+    small: str
+    benchmarks: tuple[str, ...]
+    rotation: RotationResult
+    rel: dict[int, dict[str, float]]
+    cash: CashResult
+    rates: list[Sensitivity]
+    risk: RiskResult
+    quadrant: tuple[str, float, float]
+    base: BaseRateResult
+    freshness: dict[str, pd.Timestamp]
+
+
+def report(as_of: object = None, small: str = SMALL, benchmarks: Sequence[str] | None = None,
+           store: DataStore | None = None) -> Report:
+    """Every figure of the terminal answer for one date."""
+    st = _store(store)
+    bench = _bench(benchmarks)
+    rot = rotation_score(small, bench, as_of, store=st)
+    used = rot.as_of
+    names = [small, *bench, MMF_WEEKLY, POLICY_RATE, TWO_YEAR, SMB]
+    fresh = {}
+    for n in dict.fromkeys(names):
+        s = st.series(n).loc[:used]
+        fresh[n] = s.index[-1] if s.size else pd.NaT
+    return Report(
+        as_of=used, small=small.upper(), benchmarks=tuple(b.upper() for b in bench),
+        rotation=rot,
+        rel={w: rel_perf(w, small, bench, used, st) for w in (5, 21, 63, 126)},
+        cash=cash(used, store=st), rates=rate_sens(small, bench[0], used, store=st),
+        risk=vol(small, bench[0], used, store=st),
+        quadrant=rotation_quadrant(small, bench[0], used, store=st),
+        base=base(used, store=st), freshness=fresh)

@@ -1,0 +1,76 @@
+"""Rendering of :class:`xlsmallcap.api.Report` for the terminal (rich)."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+
+from xlsmallcap.api import BENCHMARK_NAMES, Report
+
+COLOURS = {"Rotation": "bold green", "Emerging rotation": "green", "Diversification": "yellow",
+           "Bobbling": "dark_orange", "Large-cap leadership": "red"}
+
+
+def _pct(x: float, signed: bool = True) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return f"{x:+.2%}" if signed else f"{x:.2%}"
+
+
+def _num(x: float, fmt: str = "{:.2f}") -> str:
+    return "n/a" if x is None or not math.isfinite(x) else fmt.format(x)
+
+
+def render(r: Report) -> Group:
+    rot = r.rotation
+    head = Panel(
+        f"[{COLOURS.get(rot.verdict, 'white')}]{rot.verdict or 'n/a'}[/]  "
+        f"score {_num(rot.score, '{:.0f}')}/100\n{rot.reason}",
+        title=f"{r.small} vs {', '.join(r.benchmarks)} as of {r.as_of:%Y-%m-%d}")
+
+    comp = Table(title="Score components", show_header=True, header_style="bold")
+    for c in ("persistence", "magnitude", "breadth", "funding"):
+        comp.add_column(c, justify="right")
+    comp.add_row(_num(rot.persistence), _num(rot.magnitude), _num(rot.breadth),
+                 _num(rot.funding))
+
+    rel = Table(title=f"Relative performance of {r.small}", header_style="bold")
+    rel.add_column("window")
+    for b in r.benchmarks:
+        rel.add_column(f"vs {b} ({BENCHMARK_NAMES.get(b, b)})", justify="right")
+    for w, row in r.rel.items():
+        rel.add_row(f"{w} d", *(_pct(row[b]) for b in r.benchmarks))
+
+    other = Table(title="Around the rotation", header_style="bold", show_header=False)
+    other.add_column("figure")
+    other.add_column("value", justify="right")
+    other.add_column("note")
+    c = r.cash
+    other.add_row("Cash stickiness", _num(c.stickiness),
+                  f"retail MMF {_pct(c.asset_growth)} (log) over {c.weeks} wk to "
+                  f"{c.as_of:%Y-%m-%d}, fed funds {_num(c.rate_change, '{:+.2f}')} pp")
+    for s in r.rates:
+        other.add_row(f"Rate sensitivity ({s.rate})", _pct(s.per_cut),
+                      f"relative return per 1 pp cut, corr {_num(s.correlation)}, "
+                      f"n={s.observations} weeks")
+    k = r.risk
+    other.add_row("Volatility ratio", _num(k.vol_ratio),
+                  f"{r.small} {_pct(k.vol_small, False)} vs {_pct(k.vol_large, False)} "
+                  f"annualized, {k.window} d")
+    other.add_row("Max drawdown", _pct(k.max_drawdown), f"{r.small}, last {k.window} d")
+    other.add_row("Beta", _num(k.beta), f"{r.small} to {r.benchmarks[0]}")
+    q, ratio, mom = r.quadrant
+    other.add_row("Quadrant", q or "n/a", f"ratio {_num(ratio)}, momentum {_num(mom)}")
+    b = r.base
+    other.add_row("Base rate since 1926", _pct(b.share, False),
+                  f"{b.successes} of {b.events} SMB surges >= {b.threshold:.0%} in "
+                  f"{b.surge_days} d were sustained over {b.horizon} d; "
+                  f"SMB {b.surge_days} d to {b.as_of:%Y-%m-%d}: {_pct(b.current_surge)}")
+    fresh = Table(title="Data freshness (last observation used)", header_style="bold")
+    for n in r.freshness:
+        fresh.add_column(n)
+    fresh.add_row(*(f"{d:%Y-%m-%d}" for d in r.freshness.values()))
+    return Group(head, comp, rel, other, fresh)
