@@ -1,0 +1,127 @@
+"""The VBA that xlwings' *Import Functions* would write for ``xlsmallcap.udfs`` on Windows.
+
+xlwings' Windows decorators and ``generate_vba_wrapper`` live in ``xlwings.udfs``, which imports
+``pythoncom``, ``pywintypes`` and ``win32com.client``. Those are stubbed here; everything else is
+xlwings' own code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+import sys
+import types
+
+import pytest
+
+EXPECTED = {
+    "ROTATION_SCORE": ["small", "benchmarks", "as_of", "lookback", "short_window"],
+    "ROTATION_VERDICT": ["small", "benchmarks", "as_of", "with_reason"],
+    "ROTATION_DETAIL": ["small", "benchmarks", "as_of", "lookback", "short_window", "headers"],
+    "REL_PERF": ["window", "small", "benchmarks", "as_of", "headers"],
+    "REL_PERF_SERIES": ["window", "small", "bench", "as_of", "start_date", "headers"],
+    "CASH_STICKINESS": ["as_of", "weeks"],
+    "RATE_SENSITIVITY": ["small", "large", "as_of", "rate", "window"],
+    "VOL_RATIO": ["small", "large", "as_of", "window", "measure"],
+    "ROTATION_QUADRANT": ["small", "bench", "as_of"],
+    "BASE_RATE": ["as_of", "surge_days", "threshold", "horizon", "output"],
+    "XLSC_HISTORY": ["stock", "start_date", "end_date", "interval", "headers", "property0",
+                     "property1"],
+    "DATA_STATUS": ["headers"],
+}
+REQUIRED = {"REL_PERF": {"window"}, "XLSC_HISTORY": {"stock", "start_date"}}
+VBA_RESERVED = {"end", "property", "date", "type", "next", "step", "to", "set", "get", "let",
+                "option", "optional", "len", "name", "string", "integer", "error", "stop"}
+
+
+@pytest.fixture(scope="module")
+def windows_udfs():
+    """``xlwings.udfs`` imported with its Windows modules stubbed, and our module decorated
+    with xlwings' Windows decorators (on Linux ``xw.func`` is a no-op)."""
+    saved = {k: sys.modules.get(k) for k in
+             ("pythoncom", "pywintypes", "win32com", "win32com.client", "xlwings.udfs")}
+    pythoncom = types.ModuleType("pythoncom")
+    pythoncom.CoInitialize = lambda: None
+    pythoncom.IID_IDispatch = object()
+    pywintypes = types.ModuleType("pywintypes")
+    pywintypes.com_error = type("com_error", (Exception,), {})
+    win32com = types.ModuleType("win32com")
+    client = types.ModuleType("win32com.client")
+    client.Dispatch = lambda *a, **k: None
+    win32com.client = client
+    sys.modules.update({"pythoncom": pythoncom, "pywintypes": pywintypes, "win32com": win32com,
+                        "win32com.client": client})
+    import xlwings
+
+    xlw_udfs = importlib.import_module("xlwings.udfs")
+    patched = {"func": xlw_udfs.xlfunc, "sub": xlw_udfs.xlsub, "arg": xlw_udfs.xlarg,
+               "ret": xlw_udfs.xlret}
+    old = {k: getattr(xlwings, k) for k in patched}
+    for k, v in patched.items():
+        setattr(xlwings, k, v)
+    try:
+        spec = importlib.util.find_spec("xlsmallcap.udfs")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield xlw_udfs, module
+    finally:
+        for k, v in old.items():
+            setattr(xlwings, k, v)
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+
+
+@pytest.fixture(scope="module")
+def vba(windows_udfs) -> str:
+    xlw_udfs, module = windows_udfs
+    out = io.StringIO()
+    book = types.SimpleNamespace(Name="xlsmallcap_template.xlsm")
+    xlw_udfs.generate_vba_wrapper("xlsmallcap.udfs", module, out, book)
+    return out.getvalue()
+
+
+def _signatures(vba: str) -> dict[str, list[tuple[str, bool]]]:
+    sigs = {}
+    for kind, name, args in re.findall(r"^(Function|Sub) (\w+)\(([^)]*)\)", vba, flags=re.M):
+        parsed = []
+        for a in filter(None, (x.strip() for x in args.split(","))):
+            parsed.append((a.removeprefix("Optional ").strip(), a.startswith("Optional ")))
+        sigs[name] = parsed
+    return sigs
+
+
+def test_every_function_and_argument_is_in_the_vba(vba):
+    sigs = _signatures(vba)
+    for name, args in EXPECTED.items():
+        assert name in sigs, name
+        assert [a for a, _ in sigs[name]] == args, name
+        for a, optional in sigs[name]:
+            assert optional == (a not in REQUIRED.get(name, set())), (name, a)
+    assert sigs["XLSC_UPDATE_DATA"] == []
+    assert set(sigs) == {*EXPECTED, "XLSC_UPDATE_DATA"}
+
+
+def test_vba_calls_python_through_xlpy(vba):
+    assert 'REL_PERF = XLPy.CallUDF("xlsmallcap.udfs", "REL_PERF", Array(window, small, ' \
+           'benchmarks, as_of, headers), ThisWorkbook, Application.Caller)' in vba
+    assert "Sub XLSC_UPDATE_DATA()" in vba
+
+
+def test_no_vba_reserved_word_is_an_argument(vba):
+    for name, args in _signatures(vba).items():
+        for a, _ in args:
+            assert a.lower() not in VBA_RESERVED, (name, a)
+
+
+def test_function_wizard_docs_and_category(windows_udfs):
+    _, module = windows_udfs
+    for name in EXPECTED:
+        xlf = getattr(module, name).__xlfunc__
+        assert xlf["category"] == "xlsmallcap"
+        assert xlf["ret"]["doc"] and "Python function" not in xlf["ret"]["doc"], name
+        for arg in xlf["args"]:
+            assert not arg["doc"].startswith("Positional argument"), (name, arg["name"])

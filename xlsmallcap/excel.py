@@ -1,0 +1,247 @@
+"""Conversion between what Excel sends (through xlwings) and what the API takes, and back.
+
+Excel sends floats for whole numbers, ``None`` for blank cells, ``datetime`` or a float serial
+for dates, 2-D lists for ranges, and strings such as ``"#N/A"`` for error cells. Excel takes
+back only plain values: ``float``, ``str``, ``bool``, ``datetime``, ``None`` and lists of lists.
+No numpy scalar, NaN, NaT or pandas object may leave this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlsmallcap.core.frame import AnalysisError
+from xlsmallcap.data.errors import DataError
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d-%b-%Y", "%d %b %Y", "%b %d %Y",
+                "%Y%m%d")
+
+
+class ArgError(ValueError):
+    """A bad argument; the message is what the cell shows."""
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _error_cell(v: Any) -> bool:
+    return isinstance(v, str) and v.strip().startswith("#")
+
+
+def as_date(v: Any, name: str = "as_of") -> pd.Timestamp | None:
+    """An Excel date (datetime, serial number or date text) or ``None`` for a blank cell."""
+    if _blank(v):
+        return None
+    if isinstance(v, list):
+        raise ArgError(f"#VALUE! {name} must be one date, not a range")
+    if isinstance(v, (dt.datetime, dt.date)):
+        return pd.Timestamp(v).tz_localize(None).normalize() if isinstance(v, dt.datetime) \
+            else pd.Timestamp(v)
+    if isinstance(v, bool):
+        raise ArgError(f"#VALUE! {name} must be a date (got {v})")
+    if isinstance(v, (int, float)):
+        if not math.isfinite(v) or v < 1 or v > 2958465:
+            raise ArgError(f"#VALUE! {name} must be a date (got {v:g})")
+        return pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=int(v)))
+    if isinstance(v, str):
+        text = v.strip()
+        if _error_cell(text):
+            raise ArgError(f"#VALUE! {name} is an error cell ({text})")
+        for fmt in DATE_FORMATS:
+            try:
+                return pd.Timestamp(dt.datetime.strptime(text, fmt))
+            except ValueError:
+                continue
+        raise ArgError(f"#VALUE! {name} must be a date like 2024-07-16 (got '{text}')")
+    raise ArgError(f"#VALUE! {name} must be a date (got {type(v).__name__})")
+
+
+def as_int(v: Any, name: str, default: int | None = None, minimum: int = 1,
+           unit: str = "trading days") -> int:
+    """A whole number (Excel sends 63.0); blank gives ``default``."""
+    if _blank(v):
+        if default is None:
+            raise ArgError(f"#VALUE! {name} is required: a whole number of {unit} >= {minimum}")
+        return default
+    if isinstance(v, list):
+        raise ArgError(f"#VALUE! {name} must be one number, not a range")
+    if isinstance(v, str):
+        try:
+            v = float(v.strip())
+        except ValueError:
+            raise ArgError(f"#VALUE! {name} must be a whole number of {unit} >= {minimum} "
+                           f"(got '{v}')") from None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+            or v != int(v) or v < minimum:
+        shown = f"{v:g}" if isinstance(v, float) else repr(v)
+        raise ArgError(f"#VALUE! {name} must be a whole number of {unit} >= {minimum} "
+                       f"(got {shown})")
+    return int(v)
+
+
+def as_float(v: Any, name: str, default: float) -> float:
+    if _blank(v):
+        return default
+    if isinstance(v, str):
+        try:
+            v = float(v.strip().rstrip("%")) / (100 if v.strip().endswith("%") else 1)
+        except ValueError:
+            raise ArgError(f"#VALUE! {name} must be a number (got '{v}')") from None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise ArgError(f"#VALUE! {name} must be a number (got {v!r})")
+    return float(v)
+
+
+def as_bool(v: Any, name: str, default: bool) -> bool:
+    if _blank(v):
+        return default
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str) and v.strip().upper() in ("TRUE", "FALSE"):
+        return v.strip().upper() == "TRUE"
+    raise ArgError(f"#VALUE! {name} must be TRUE or FALSE (got {v!r})")
+
+
+def _series_from_range(rows: list, name: str) -> dict[str, pd.Series]:
+    """A range of dates and prices: first column dates, one or more price columns.
+
+    An optional header row (text in the price columns) names the series.
+    """
+    if not rows or not isinstance(rows[0], list):
+        rows = [rows] if rows and not isinstance(rows[0], list) else rows
+    width = {len(r) for r in rows}
+    if len(width) != 1 or width.pop() < 2:
+        raise ArgError(f"#VALUE! {name} must be a ticker or a range of dates and prices "
+                       "(2 or more columns)")
+    header = None
+    if all(isinstance(c, str) and not _error_cell(c) for c in rows[0][1:]):
+        header, rows = [str(c).strip() for c in rows[0][1:]], rows[1:]
+    names = header or ([name] if len(rows[0]) == 2 else
+                       [f"{name}{i}" for i in range(1, len(rows[0]))])
+    dates, cols = [], [[] for _ in names]
+    for i, row in enumerate(rows, start=1):
+        if all(_blank(c) for c in row):
+            continue  # trailing blank rows of a generous range
+        if _blank(row[0]):
+            raise ArgError(f"#VALUE! {name}: row {i} has prices but no date")
+        dates.append(as_date(row[0], f"{name} date in row {i}"))
+        for j, c in enumerate(row[1:]):
+            if _blank(c) or _error_cell(c):
+                cols[j].append(np.nan)  # a gap: skipped by the analytics
+            elif isinstance(c, (int, float)) and not isinstance(c, bool):
+                cols[j].append(float(c))
+            else:
+                raise ArgError(f"#VALUE! {name}: row {i} has '{c}' where a price is expected")
+    if len(dates) < 2:
+        raise ArgError(f"#VALUE! {name} needs at least 2 rows of dates and prices")
+    idx = pd.DatetimeIndex(dates)
+    if idx.has_duplicates:
+        raise ArgError(f"#VALUE! {name} has the same date twice")
+    out = {}
+    for n, c in zip(names, cols, strict=True):
+        s = pd.Series(c, index=idx, dtype="float64").sort_index()
+        if (s <= 0).any():
+            raise ArgError(f"#VALUE! {name}: prices must be positive")
+        out[n] = s
+    return out
+
+
+def as_sources(v: Any, name: str, default: Sequence[str], store) -> dict[str, pd.Series]:
+    """Tickers (``"SPY"``, ``"SPY,QQQ"``, a range of tickers) or a range of dates and prices."""
+    if _blank(v):
+        v = list(default)
+    if isinstance(v, str):
+        if _error_cell(v):
+            raise ArgError(f"#VALUE! {name} is an error cell ({v.strip()})")
+        v = [t for t in v.replace(";", ",").split(",")]
+    if isinstance(v, list) and v and (isinstance(v[0], list) and len(v[0]) >= 2
+                                      and any(not isinstance(c, str) and not _blank(c)
+                                              for r in v for c in r)):
+        return _series_from_range(v, name)
+    flat = [c for r in v for c in (r if isinstance(r, list) else [r])] \
+        if isinstance(v, list) else [v]
+    tickers = [str(t).strip() for t in flat if not _blank(t)]
+    if not tickers:
+        raise ArgError(f"#VALUE! {name} must name a ticker")
+    out = {}
+    for t in tickers:
+        if _error_cell(t):
+            raise ArgError(f"#VALUE! {name} is an error cell ({t})")
+        try:
+            out[t.upper()] = store.series(t)
+        except DataError as exc:
+            raise ArgError(f"#VALUE! {name}: {exc}") from None
+    return out
+
+
+def as_source(v: Any, name: str, default: str, store) -> tuple[str, pd.Series]:
+    got = as_sources(v, name, [default], store)
+    if len(got) != 1:
+        raise ArgError(f"#VALUE! {name} must be one ticker (got {len(got)})")
+    return next(iter(got.items()))
+
+
+def cell(v: Any) -> Any:
+    """One value Excel can take: NaN/NaT/None become ``None`` (empty), numpy becomes Python."""
+    if v is None:
+        return None
+    if isinstance(v, (pd.Timestamp, dt.datetime)):
+        return None if pd.isna(v) else pd.Timestamp(v).to_pydatetime().replace(tzinfo=None)
+    if isinstance(v, dt.date):
+        return dt.datetime(v.year, v.month, v.day)
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    return str(v)
+
+
+def number(v: float, what: str) -> Any:
+    """A figure for one cell; NaN becomes a ``#N/A`` message saying why."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return f"#N/A not enough data for {what}"
+    return cell(v)
+
+
+def table(rows: list[list[Any]]) -> list[list[Any]]:
+    return [[cell(c) for c in r] for r in rows]
+
+
+def frame_table(df: pd.DataFrame, headers: bool, date_header: str = "Date") -> list[list[Any]]:
+    """A date-indexed frame as rows (dates as datetimes), with a header row if asked."""
+    rows = [[d, *vals] for d, vals in zip(df.index, df.to_numpy().tolist(), strict=True)]
+    if headers:
+        rows.insert(0, [date_header, *map(str, df.columns)])
+    return table(rows)
+
+
+def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Never let an exception reach Excel: bad arguments and errors become ``#...`` messages."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return f(*args)
+        except ArgError as exc:
+            return str(exc)
+        except (AnalysisError, DataError, KeyError) as exc:
+            msg = str(exc).strip("'\"")
+            return f"#VALUE! {msg}"
+        except MemoryError:
+            return "#NUM! out of memory"
+        except Exception as exc:  # the UDF server must survive anything
+            return f"#VALUE! {f.__name__} failed: {type(exc).__name__}: {exc}"[:255]
+
+    return wrapper

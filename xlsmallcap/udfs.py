@@ -1,0 +1,301 @@
+"""Excel functions. Put ``xlsmallcap.udfs`` in xlwings' ``UDF Modules`` and *Import Functions*.
+
+Each function is xlwings decorators, argument conversion (``xlsmallcap.excel``) and one call into
+the analytics. Optional arguments come in the same order everywhere: tickers, ``as_of``, then the
+function's own options; a blank cell means the default. Tickers may also be ranges of dates and
+prices (your own Bloomberg/FactSet data). Errors come back as ``#VALUE! ...`` text naming the
+argument; nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import xlwings as xw
+
+from xlsmallcap import api
+from xlsmallcap.core.history import history
+from xlsmallcap.core.quadrant import quadrant
+from xlsmallcap.core.rates import rate_sensitivity
+from xlsmallcap.core.relative import relative_performance, rolling_relative_performance
+from xlsmallcap.core.risk import risk
+from xlsmallcap.core.rotation import rotation
+from xlsmallcap.data.store import get_store
+from xlsmallcap.excel import (
+    ArgError,
+    as_bool,
+    as_date,
+    as_float,
+    as_int,
+    as_source,
+    as_sources,
+    excel_function,
+    frame_table,
+    number,
+    table,
+)
+
+CATEGORY = "xlsmallcap"
+SMALL_DOC = "Small-cap ticker (default IWM) or a range of dates and prices"
+BENCH_DOC = "Large-cap tickers, e.g. \"SPY,QQQ\" or a range (default SPY, QQQ, DIA)"
+LARGE_DOC = "Large-cap ticker (default SPY) or a range of dates and prices"
+AS_OF_DOC = "Date of the figure; only data up to it is used (default: latest)"
+
+
+def _rotation(small, benchmarks, as_of, lookback, short_window):
+    st = get_store()
+    _, s = as_source(small, "small", api.SMALL, st)
+    bench = as_sources(benchmarks, "benchmarks", api.BENCHMARKS, st)
+    when = as_date(as_of)
+    lb = as_int(lookback, "lookback", 63)
+    sw = as_int(short_window, "short_window", 21)
+    return rotation(s, bench, st.series(api.GROWTH), lb, sw, when)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("small", doc=SMALL_DOC)
+@xw.arg("benchmarks", doc=BENCH_DOC)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("lookback", doc="Trading days of the persistence test (default 63, three months)")
+@xw.arg("short_window", doc="Trading days of the 'ahead now' window (default 21)")
+@excel_function
+def ROTATION_SCORE(small=None, benchmarks=None, as_of=None, lookback=None, short_window=None):
+    """Rotation score 0-100: did small caps beat large caps consistently for three months?"""
+    r = _rotation(small, benchmarks, as_of, lookback, short_window)
+    return number(r.score, "the rotation test (needs lookback + short_window + 1 days)")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("small", doc=SMALL_DOC)
+@xw.arg("benchmarks", doc=BENCH_DOC)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("with_reason", doc="TRUE adds the one-line reason (default FALSE)")
+@excel_function
+def ROTATION_VERDICT(small=None, benchmarks=None, as_of=None, with_reason=None):
+    """Rotation / Emerging rotation / Diversification / Bobbling / Large-cap leadership."""
+    r = _rotation(small, benchmarks, as_of, None, None)
+    if not r.verdict:
+        return "#N/A " + r.reason
+    return r.reason if as_bool(with_reason, "with_reason", False) else r.verdict
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("small", doc=SMALL_DOC)
+@xw.arg("benchmarks", doc=BENCH_DOC)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("lookback", doc="Trading days of the persistence test (default 63)")
+@xw.arg("short_window", doc="Trading days of the 'ahead now' window (default 21)")
+@xw.arg("headers", doc="TRUE (default) spills a header row")
+@excel_function
+def ROTATION_DETAIL(small=None, benchmarks=None, as_of=None, lookback=None, short_window=None,
+                    headers=None):
+    """Spills the rotation score's components with labels (two columns)."""
+    r = _rotation(small, benchmarks, as_of, lookback, short_window)
+    rows = [["As of", r.as_of], ["Verdict", r.verdict], ["Score", r.score],
+            ["Persistence", r.persistence], ["Magnitude", r.magnitude],
+            ["Breadth", r.breadth], ["Funding", r.funding],
+            ["Relative return, lookback", r.rel_lookback],
+            ["Relative return, short window", r.rel_short],
+            ["Large-cap growth return", r.growth_return],
+            ["Benchmarks beaten", r.beaten], ["Benchmarks", r.benchmarks],
+            ["Reason", r.reason]]
+    if as_bool(headers, "headers", True):
+        rows.insert(0, ["Component", "Value"])
+    return table(rows)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("window", doc="Trading days, e.g. 63 (required)")
+@xw.arg("small", doc=SMALL_DOC)
+@xw.arg("benchmarks", doc=BENCH_DOC)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("headers", doc="TRUE (default) puts benchmark names above a spilled row")
+@excel_function
+def REL_PERF(window, small=None, benchmarks=None, as_of=None, headers=None):
+    """Relative total return of small caps vs each benchmark: (1+r_small)/(1+r_bench)-1."""
+    st = get_store()
+    w = as_int(window, "window")
+    _, s = as_source(small, "small", api.SMALL, st)
+    bench = as_sources(benchmarks, "benchmarks", api.BENCHMARKS, st)
+    when = as_date(as_of)
+    values = {b: relative_performance(s, p, w, when) for b, p in bench.items()}
+    what = f"window {w} (needs {w + 1} common days up to as_of)"
+    if len(values) == 1:
+        return number(next(iter(values.values())), what)
+    row = [number(v, what) for v in values.values()]
+    return [list(values), row] if as_bool(headers, "headers", True) else [row]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("window", doc="Trading days of each relative return (default 63)")
+@xw.arg("small", doc=SMALL_DOC)
+@xw.arg("bench", doc=LARGE_DOC)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("start_date", doc="First date to spill (default: one year before as_of)")
+@xw.arg("headers", doc="TRUE (default) spills a header row")
+@excel_function
+def REL_PERF_SERIES(window=None, small=None, bench=None, as_of=None, start_date=None,
+                    headers=None):
+    """Spills dates and the rolling relative return, for charts."""
+    st = get_store()
+    w = as_int(window, "window", 63)
+    sn, s = as_source(small, "small", api.SMALL, st)
+    bn, b = as_source(bench, "bench", "SPY", st)
+    when = as_date(as_of)
+    series = rolling_relative_performance(s, b, w, when).dropna()
+    if series.empty:
+        return f"#N/A not enough data for window {w}"
+    start = as_date(start_date, "start_date") or series.index[-1] - pd.DateOffset(years=1)
+    out = series.loc[start:].rename(f"{sn} vs {bn}, {w}d").to_frame()
+    return frame_table(out, as_bool(headers, "headers", True))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("weeks", doc="Weeks of money-fund flows (default 52)")
+@excel_function
+def CASH_STICKINESS(as_of=None, weeks=None):
+    """0 = cash flowing out of money-market funds, 1 = fully sticky (retail MMF assets)."""
+    r = api.cash(as_date(as_of), as_int(weeks, "weeks", 52, unit="weeks"), store=get_store())
+    return number(r.stickiness, "cash stickiness (money-fund assets start in 1973)")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("small", doc=SMALL_DOC)
+@xw.arg("large", doc=LARGE_DOC)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("rate", doc="DGS2 (2-year yield, default) or DFF (fed funds)")
+@xw.arg("window", doc="Trading days of weekly steps (default 252)")
+@excel_function
+def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None):
+    """Relative return of small vs large caps per 1 pp rate cut (positive = cuts help)."""
+    st = get_store()
+    _, s = as_source(small, "small", api.SMALL, st)
+    _, b = as_source(large, "large", "SPY", st)
+    rn, r = as_source(rate, "rate", api.TWO_YEAR, st)
+    sens = rate_sensitivity(s, b, {rn: r}, as_int(window, "window", 252, minimum=2), 5,
+                            as_date(as_of))[0]
+    return number(sens.per_cut, f"{rn} (it must move at least 5 bp in 3 weeks of the window)")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("small", doc=SMALL_DOC)
+@xw.arg("large", doc=LARGE_DOC)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("window", doc="Trading days (default 63)")
+@xw.arg("measure", doc="ratio (default), vol_small, vol_large, drawdown or beta")
+@excel_function
+def VOL_RATIO(small=None, large=None, as_of=None, window=None, measure=None):
+    """Realized volatility of small caps over large caps (or drawdown / beta)."""
+    st = get_store()
+    _, s = as_source(small, "small", api.SMALL, st)
+    _, b = as_source(large, "large", "SPY", st)
+    r = risk(s, b, as_int(window, "window", 63, minimum=2), as_date(as_of))
+    choice = (measure or "ratio").strip().lower() if isinstance(measure, str) or measure is None \
+        else ""
+    fields = {"ratio": r.vol_ratio, "vol_small": r.vol_small, "vol_large": r.vol_large,
+              "drawdown": r.max_drawdown, "beta": r.beta}
+    if choice not in fields:
+        raise ArgError(f"#VALUE! measure must be one of {', '.join(fields)} (got {measure!r})")
+    return number(fields[choice], f"window {r.window}")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("small", doc=SMALL_DOC)
+@xw.arg("bench", doc=LARGE_DOC)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@excel_function
+def ROTATION_QUADRANT(small=None, bench=None, as_of=None):
+    """Leading / Weakening / Lagging / Improving, from relative strength and its momentum."""
+    st = get_store()
+    _, s = as_source(small, "small", api.SMALL, st)
+    _, b = as_source(bench, "bench", "SPY", st)
+    q, _, _ = quadrant(s, b, as_of=as_date(as_of))
+    return q or "#N/A not enough data for the quadrant (needs 73 common days)"
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("surge_days", doc="Days of the surge (default 5)")
+@xw.arg("threshold", doc="Small-minus-big over surge_days that counts as a surge (default 3%)")
+@xw.arg("horizon", doc="Trading days it must be sustained (default 63)")
+@xw.arg("output", doc="share (default), events, successes or mean_forward")
+@excel_function
+def BASE_RATE(as_of=None, surge_days=None, threshold=None, horizon=None, output=None):
+    """Share of small-cap surges since 1926 that became sustained outperformance."""
+    r = api.base(as_date(as_of), as_int(surge_days, "surge_days", 5),
+                 as_float(threshold, "threshold", 0.03),
+                 as_int(horizon, "horizon", 63, minimum=2), store=get_store())
+    fields = {"share": r.share, "events": r.events, "successes": r.successes,
+              "mean_forward": r.mean_forward}
+    key = (output or "share").strip().lower() if isinstance(output, str) or output is None \
+        else ""
+    if key not in fields:
+        raise ArgError(f"#VALUE! output must be one of {', '.join(fields)} (got {output!r})")
+    return number(fields[key], "the base rate (no surge above the threshold before as_of)")
+
+
+PROPERTIES = {0: "Date", 1: "Close"}
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("stock", doc="Ticker or series id, e.g. IWM, ^TNX, WRMFNS")
+@xw.arg("start_date", doc="First date (required)")
+@xw.arg("end_date", doc="Last date (default: start_date)")
+@xw.arg("interval", doc="0 daily (default), 1 weekly, 2 monthly - as STOCKHISTORY")
+@xw.arg("headers", doc="0 none, 1 header row (default) - as STOCKHISTORY")
+@xw.arg("property0", doc="0 Date (default), 1 Close")
+@xw.arg("property1", doc="0 Date, 1 Close (default)")
+@excel_function
+def XLSC_HISTORY(stock, start_date, end_date=None, interval=None, headers=None, property0=None,
+                 property1=None):
+    """Like STOCKHISTORY, from xlsmallcap's data: dates and adjusted closes (or series values)."""
+    st = get_store()
+    name, s = as_source(stock, "stock", api.SMALL, st)
+    start = as_date(start_date, "start_date")
+    if start is None:
+        raise ArgError("#VALUE! start_date is required: a date like 2024-07-16")
+    end = as_date(end_date, "end_date") or start
+    if end < start:
+        raise ArgError("#VALUE! end_date must be on or after start_date")
+    iv = as_int(interval, "interval", 0, minimum=0, unit="(0 daily, 1 weekly, 2 monthly)")
+    if iv > 2:
+        raise ArgError(f"#VALUE! interval must be 0 (daily), 1 (weekly) or 2 (monthly) "
+                       f"(got {iv})")
+    hd = as_int(headers, "headers", 1, minimum=0, unit="(0 or 1)")
+    props = [as_int(p, n, d, minimum=0, unit="(0 Date, 1 Close)")
+             for p, n, d in ((property0, "property0", 0), (property1, "property1", 1))]
+    if any(p not in PROPERTIES for p in props):
+        raise ArgError("#VALUE! property must be 0 (Date) or 1 (Close): the data holds "
+                       "adjusted closes")
+    out = history(s, start, end, iv)
+    if out.empty:
+        return f"#N/A no {name} data between {start:%Y-%m-%d} and {end:%Y-%m-%d}"
+    cols = {"Date": list(out.index), "Close": out.tolist()}
+    rows = [[cols[PROPERTIES[p]][i] for p in props] for i in range(out.size)]
+    if hd:
+        rows.insert(0, [PROPERTIES[p] for p in props])
+    return table(rows)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("headers", doc="TRUE (default) spills a header row")
+@excel_function
+def DATA_STATUS(headers=None):
+    """Spills each series: source, first and last date, rows, days since the last value."""
+    rows = [[r.id, r.source, r.first, r.last, r.rows, r.stale_days, r.description]
+            for r in get_store().status()]
+    if as_bool(headers, "headers", True):
+        rows.insert(0, ["Series", "Source", "First", "Last", "Rows", "Days stale",
+                        "Description"])
+    return table(rows)
+
+
+@xw.sub
+def XLSC_UPDATE_DATA():
+    """Macro: download live data into the cache, then recalculate (needs the network)."""
+    result = get_store().update()
+    book = xw.Book.caller()
+    book.app.status_bar = (f"xlsmallcap: updated {len(result.updated)} series"
+                           + (f", {len(result.failed)} failed: "
+                              + "; ".join(result.failed.values()) if result.failed else ""))
+    book.app.calculate()
