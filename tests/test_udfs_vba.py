@@ -86,7 +86,7 @@ def vba(windows_udfs) -> str:
 
 def _signatures(vba: str) -> dict[str, list[tuple[str, bool]]]:
     sigs = {}
-    for kind, name, args in re.findall(r"^(Function|Sub) (\w+)\(([^)]*)\)", vba, flags=re.M):
+    for _kind, name, args in re.findall(r"^(Function|Sub) (\w+)\(([^)]*)\)", vba, flags=re.M):
         parsed = []
         for a in filter(None, (x.strip() for x in args.split(","))):
             parsed.append((a.removeprefix("Optional ").strip(), a.startswith("Optional ")))

@@ -113,6 +113,14 @@ def as_bool(v: Any, name: str, default: bool) -> bool:
     raise ArgError(f"#VALUE! {name} must be TRUE or FALSE (got {v!r})")
 
 
+def _is_date_text(text: str) -> bool:
+    try:
+        as_date(text)
+    except ArgError:
+        return False
+    return True
+
+
 def _series_from_range(rows: list, name: str) -> dict[str, pd.Series]:
     """A range of dates and prices: first column dates, one or more price columns.
 
@@ -125,7 +133,9 @@ def _series_from_range(rows: list, name: str) -> dict[str, pd.Series]:
         raise ArgError(f"#VALUE! {name} must be a ticker or a range of dates and prices "
                        "(2 or more columns)")
     header = None
-    if all(isinstance(c, str) and not _error_cell(c) for c in rows[0][1:]):
+    first = rows[0][0]
+    first_is_label = _blank(first) or (isinstance(first, str) and not _is_date_text(first))
+    if first_is_label and all(isinstance(c, str) and not _error_cell(c) for c in rows[0][1:]):
         header, rows = [str(c).strip() for c in rows[0][1:]], rows[1:]
     names = header or ([name] if len(rows[0]) == 2 else
                        [f"{name}{i}" for i in range(1, len(rows[0]))])

@@ -1,0 +1,147 @@
+"""Every Excel function driven with what Excel really sends, returning only what Excel takes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xlsmallcap import api, udfs
+
+FUNCTIONS = ["ROTATION_SCORE", "ROTATION_VERDICT", "ROTATION_DETAIL", "REL_PERF",
+             "REL_PERF_SERIES", "CASH_STICKINESS", "RATE_SENSITIVITY", "VOL_RATIO",
+             "ROTATION_QUADRANT", "BASE_RATE", "XLSC_HISTORY", "DATA_STATUS"]
+
+# Excel-shaped calls: floats for whole numbers, None for blanks, datetimes and serials for
+# dates, 2-D lists for ranges, "#N/A" for error cells.
+GOOD_CALLS = {
+    "ROTATION_SCORE": [(), ("IWM", [["SPY"], ["QQQ"]], dt.datetime(2024, 7, 16), 63.0, 21.0),
+                       (None, "SPY,QQQ", 45489.0)],
+    "ROTATION_VERDICT": [(), (None, None, "2024-07-16", True)],
+    "ROTATION_DETAIL": [(), ("IWM", None, "2021-01-29", None, None, False)],
+    "REL_PERF": [(63.0,), (63.0, "IWM", "SPY"), (21.0, None, [["SPY", "DIA"]], "2024-07-16")],
+    "REL_PERF_SERIES": [(), (63.0, "IWM", "QQQ", "2024-12-31", "2024-07-01", True)],
+    "CASH_STICKINESS": [(), ("2010-06-30", 26.0)],
+    "RATE_SENSITIVITY": [(), (None, None, "2024-12-31", "DFF", 252.0)],
+    "VOL_RATIO": [(), (None, None, None, None, "beta")],
+    "ROTATION_QUADRANT": [(), ("IJR", "IWB", "2024-07-16")],
+    "BASE_RATE": [(), ("2024-07-16", 5.0, "4%", 63.0, "events")],
+    "XLSC_HISTORY": [("IWM", "2024-07-10", "2024-07-16"), ("^TNX", 45000.0, 45100.0, 2.0, 0.0)],
+    "DATA_STATUS": [(), (False,)],
+}
+
+
+def excel_safe(v) -> bool:
+    if isinstance(v, list):
+        return bool(v) and all(isinstance(r, list) and all(excel_safe(c) for c in r)
+                               for r in v) or all(excel_safe(c) for c in v)
+    if v is None or type(v) in (str, bool, dt.datetime):
+        return True
+    return type(v) is float and math.isfinite(v)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_good_calls_return_excel_values(name):
+    f = getattr(udfs, name)
+    for args in GOOD_CALLS[name]:
+        out = f(*args)
+        assert excel_safe(out), (name, args, out)
+        assert not (isinstance(out, str) and out.startswith("#")), (name, args, out)
+
+
+def test_values_equal_the_python_api():
+    assert udfs.ROTATION_SCORE(None, None, "2024-07-16") == pytest.approx(
+        api.rotation_score(as_of="2024-07-16").score)
+    assert udfs.REL_PERF(63.0, None, "QQQ", dt.datetime(2024, 7, 16)) == pytest.approx(
+        api.rel_perf(63, benchmarks=["QQQ"], as_of="2024-07-16")["QQQ"])
+    assert udfs.CASH_STICKINESS(45489.0) == pytest.approx(api.cash(as_of="2024-07-16")
+                                                          .stickiness)
+    assert udfs.ROTATION_VERDICT(None, None, "2024-07-16") == "Diversification"
+
+
+def test_rel_perf_spills_headers_and_a_row():
+    out = udfs.REL_PERF(63.0)
+    assert out[0] == ["SPY", "QQQ", "DIA"] and len(out[1]) == 3
+    assert udfs.REL_PERF(63.0, None, None, None, False) == [out[1]]
+
+
+def test_dates_come_back_as_dates_with_a_header():
+    out = udfs.XLSC_HISTORY("IWM", "2024-07-10", "2024-07-16")
+    assert out[0] == ["Date", "Close"]
+    assert out[1] == [dt.datetime(2024, 7, 10), pytest.approx(199.0031)]
+    assert len(out) == 6
+    weekly = udfs.XLSC_HISTORY("IWM", "2024-07-01", "2024-07-31", 1.0, 0.0, 1.0, 0.0)
+    assert weekly[0][1] == dt.datetime(2024, 7, 5)  # Close first, then Date, as asked
+
+
+def test_user_ranges_instead_of_tickers():
+    """A Bloomberg user's own columns give the same figure as the stored tickers."""
+    iwm = api.prices("IWM").loc["2024-01-01":"2024-07-16"]
+    spy = api.prices("SPY").loc["2024-01-01":"2024-07-16"]
+    small = [["Date", "IWM"]] + [[d.to_pydatetime(), float(v)] for d, v in iwm.items()]
+    bench = [[d.to_pydatetime(), float(v)] for d, v in spy.items()] + [[None, None]] * 3
+    got = udfs.REL_PERF(21.0, small, bench)
+    assert got == pytest.approx(api.rel_perf(21, benchmarks=["SPY"], as_of="2024-07-16")["SPY"])
+    # Two benchmarks side by side, named by a header row.
+    both = [["Date", "SPY", "QQQ"]] + [
+        [d.to_pydatetime(), float(v), float(api.prices("QQQ")[d])] for d, v in spy.items()]
+    row = udfs.REL_PERF(21.0, small, both)
+    assert row[0] == ["SPY", "QQQ"] and row[1][0] == pytest.approx(got)
+
+
+BAD = [
+    (udfs.REL_PERF, (-5.0,), "#VALUE! window must be a whole number of trading days >= 1 "
+                             "(got -5)"),
+    (udfs.REL_PERF, (2.5,), "(got 2.5)"),
+    (udfs.REL_PERF, ("abc",), "(got 'abc')"),
+    (udfs.REL_PERF, (None,), "#VALUE! window is required"),
+    (udfs.REL_PERF, (1e9, None, "SPY"), "#N/A not enough data for window 1000000000"),
+    (udfs.REL_PERF, (63.0, "NOPE"), "#VALUE! small: unknown ticker or series 'NOPE'"),
+    (udfs.REL_PERF, (63.0, None, None, "#N/A"), "#VALUE! as_of is an error cell (#N/A)"),
+    (udfs.REL_PERF, (63.0, None, None, "16.07.2024"), "as_of must be a date like 2024-07-16"),
+    (udfs.REL_PERF, (63.0, None, None, [[1.0, 2.0]]), "as_of must be one date, not a range"),
+    (udfs.REL_PERF, (63.0, [[dt.datetime(2024, 1, 2), "abc"], [dt.datetime(2024, 1, 3), 1.0]]),
+     "small: row 1 has 'abc' where a price is expected"),
+    (udfs.ROTATION_SCORE, (None, None, "1990-01-02"), "share no dates"),
+    (udfs.ROTATION_VERDICT, (None, None, None, "maybe"), "with_reason must be TRUE or FALSE"),
+    (udfs.VOL_RATIO, (None, None, None, None, "vega"), "measure must be one of ratio"),
+    (udfs.XLSC_HISTORY, ("IWM", None), "start_date is required"),
+    (udfs.XLSC_HISTORY, ("IWM", "2024-07-10", "2024-07-01"), "end_date must be on or after"),
+    (udfs.XLSC_HISTORY, ("IWM", "2024-07-10", None, 3.0), "interval must be 0 (daily)"),
+    (udfs.XLSC_HISTORY, ("IWM", "2024-07-10", None, 0.0, 1.0, 2.0), "property must be 0"),
+    (udfs.XLSC_HISTORY, ("IWM", "2030-01-01"), "#N/A no IWM data"),
+    (udfs.CASH_STICKINESS, (None, 0.0), "weeks must be a whole number of weeks >= 1"),
+    (udfs.BASE_RATE, (None, None, "lots"), "threshold must be a number (got 'lots')"),
+]
+
+
+@pytest.mark.parametrize("f, args, message", BAD, ids=[f"{f.__name__}-{i}" for i, (f, _, _)
+                                                       in enumerate(BAD)])
+def test_bad_input_gives_a_message_and_the_next_call_works(f, args, message):
+    out = f(*args)
+    assert isinstance(out, str) and out.startswith("#") and message in out, out
+    assert "Traceback" not in out
+    assert isinstance(udfs.REL_PERF(63.0, None, "SPY"), float)  # the server is fine
+
+
+def test_unexpected_errors_are_caught(monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(udfs, "relative_performance", boom)
+    out = udfs.REL_PERF(63.0)
+    assert out == "#VALUE! REL_PERF failed: RuntimeError: disk on fire"
+
+
+def test_no_numpy_or_pandas_leaks_from_any_cell():
+    for name in FUNCTIONS:
+        for args in GOOD_CALLS[name]:
+            out = getattr(udfs, name)(*args)
+            flat = [c for r in out for c in (r if isinstance(r, list) else [r])] \
+                if isinstance(out, list) else [out]
+            for c in flat:
+                assert not isinstance(c, (np.generic, pd.Timestamp, pd.Series)), (name, c)
+                assert not (isinstance(c, float) and math.isnan(c)), name
