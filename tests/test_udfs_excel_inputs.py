@@ -145,3 +145,21 @@ def test_no_numpy_or_pandas_leaks_from_any_cell():
             for c in flat:
                 assert not isinstance(c, (np.generic, pd.Timestamp, pd.Series)), (name, c)
                 assert not (isinstance(c, float) and math.isnan(c)), name
+
+
+def test_update_macro_reports_in_the_status_bar(monkeypatch):
+    import types
+
+    from xlsmallcap.data.store import UpdateResult
+
+    calls = []
+    fake_store = types.SimpleNamespace(update=lambda: UpdateResult(
+        updated={"IWM": "5 new rows"}, failed={"SPY": "SPY: Yahoo Finance returned no prices"}))
+    app = types.SimpleNamespace(status_bar=None, calculate=lambda: calls.append("calc"))
+    monkeypatch.setattr(udfs, "get_store", lambda: fake_store)
+    monkeypatch.setattr(udfs.xw.Book, "caller", staticmethod(lambda: types.SimpleNamespace(
+        app=app)))
+    udfs.XLSC_UPDATE_DATA()
+    assert app.status_bar == ("xlsmallcap: updated 1 series, 1 failed: "
+                              "SPY: Yahoo Finance returned no prices")
+    assert calls == ["calc"]

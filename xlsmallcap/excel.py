@@ -113,6 +113,16 @@ def as_bool(v: Any, name: str, default: bool) -> bool:
     raise ArgError(f"#VALUE! {name} must be TRUE or FALSE (got {v!r})")
 
 
+def as_choice(v: Any, name: str, options: Sequence[str], default: str) -> str:
+    """One of ``options`` (case-insensitive); blank gives ``default``."""
+    if _blank(v):
+        return default
+    key = v.strip().lower() if isinstance(v, str) else None
+    if key not in options:
+        raise ArgError(f"#VALUE! {name} must be one of {', '.join(options)} (got {v!r})")
+    return key
+
+
 def _is_date_text(text: str) -> bool:
     try:
         as_date(text)

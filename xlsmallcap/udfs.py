@@ -23,6 +23,7 @@ from xlsmallcap.data.store import get_store
 from xlsmallcap.excel import (
     ArgError,
     as_bool,
+    as_choice,
     as_date,
     as_float,
     as_int,
@@ -190,13 +191,10 @@ def VOL_RATIO(small=None, large=None, as_of=None, window=None, measure=None):
     _, s = as_source(small, "small", api.SMALL, st)
     _, b = as_source(large, "large", "SPY", st)
     r = risk(s, b, as_int(window, "window", 63, minimum=2), as_date(as_of))
-    choice = (measure or "ratio").strip().lower() if isinstance(measure, str) or measure is None \
-        else ""
     fields = {"ratio": r.vol_ratio, "vol_small": r.vol_small, "vol_large": r.vol_large,
               "drawdown": r.max_drawdown, "beta": r.beta}
-    if choice not in fields:
-        raise ArgError(f"#VALUE! measure must be one of {', '.join(fields)} (got {measure!r})")
-    return number(fields[choice], f"window {r.window}")
+    return number(fields[as_choice(measure, "measure", list(fields), "ratio")],
+                  f"window {r.window}")
 
 
 @xw.func(category=CATEGORY)
@@ -227,11 +225,8 @@ def BASE_RATE(as_of=None, surge_days=None, threshold=None, horizon=None, output=
                  as_int(horizon, "horizon", 63, minimum=2), store=get_store())
     fields = {"share": r.share, "events": r.events, "successes": r.successes,
               "mean_forward": r.mean_forward}
-    key = (output or "share").strip().lower() if isinstance(output, str) or output is None \
-        else ""
-    if key not in fields:
-        raise ArgError(f"#VALUE! output must be one of {', '.join(fields)} (got {output!r})")
-    return number(fields[key], "the base rate (no surge above the threshold before as_of)")
+    return number(fields[as_choice(output, "output", list(fields), "share")],
+                  "the base rate (no surge above the threshold before as_of)")
 
 
 PROPERTIES = {0: "Date", 1: "Close"}
