@@ -42,6 +42,13 @@ LARGE_DOC = "Large-cap ticker (default SPY) or a range of dates and prices"
 AS_OF_DOC = "Date of the figure; only data up to it is used (default: latest)"
 
 
+def _pair(small, other, other_name: str, st):
+    """The small-cap series and one large-cap series (ticker or range), with their names."""
+    sn, s = as_source(small, "small", api.SMALL, st)
+    on, o = as_source(other, other_name, "SPY", st)
+    return sn, s, on, o
+
+
 def _rotation(small, benchmarks, as_of, lookback, short_window):
     st = get_store()
     _, s = as_source(small, "small", api.SMALL, st)
@@ -139,8 +146,7 @@ def REL_PERF_SERIES(window=None, small=None, bench=None, as_of=None, start_date=
     """Spills dates and the rolling relative return, for charts."""
     st = get_store()
     w = as_int(window, "window", 63)
-    sn, s = as_source(small, "small", api.SMALL, st)
-    bn, b = as_source(bench, "bench", "SPY", st)
+    sn, s, bn, b = _pair(small, bench, "bench", st)
     when = as_date(as_of)
     series = rolling_relative_performance(s, b, w, when).dropna()
     if series.empty:
@@ -170,8 +176,7 @@ def CASH_STICKINESS(as_of=None, weeks=None):
 def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None):
     """Relative return of small vs large caps per 1 pp rate cut (positive = cuts help)."""
     st = get_store()
-    _, s = as_source(small, "small", api.SMALL, st)
-    _, b = as_source(large, "large", "SPY", st)
+    _, s, _, b = _pair(small, large, "large", st)
     rn, r = as_source(rate, "rate", api.TWO_YEAR, st)
     sens = rate_sensitivity(s, b, {rn: r}, as_int(window, "window", 252, minimum=2), 5,
                             as_date(as_of))[0]
@@ -188,8 +193,7 @@ def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None)
 def VOL_RATIO(small=None, large=None, as_of=None, window=None, measure=None):
     """Realized volatility of small caps over large caps (or drawdown / beta)."""
     st = get_store()
-    _, s = as_source(small, "small", api.SMALL, st)
-    _, b = as_source(large, "large", "SPY", st)
+    _, s, _, b = _pair(small, large, "large", st)
     r = risk(s, b, as_int(window, "window", 63, minimum=2), as_date(as_of))
     fields = {"ratio": r.vol_ratio, "vol_small": r.vol_small, "vol_large": r.vol_large,
               "drawdown": r.max_drawdown, "beta": r.beta}
@@ -205,8 +209,7 @@ def VOL_RATIO(small=None, large=None, as_of=None, window=None, measure=None):
 def ROTATION_QUADRANT(small=None, bench=None, as_of=None):
     """Leading / Weakening / Lagging / Improving, from relative strength and its momentum."""
     st = get_store()
-    _, s = as_source(small, "small", api.SMALL, st)
-    _, b = as_source(bench, "bench", "SPY", st)
+    _, s, _, b = _pair(small, bench, "bench", st)
     q, _, _ = quadrant(s, b, as_of=as_date(as_of))
     return q or "#N/A not enough data for the quadrant (needs 73 common days)"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,9 +22,6 @@ class BaseRateResult:
     surge_days: int
     horizon: int
     last_event: pd.Timestamp
-
-    def components(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, horizon: int = 63,

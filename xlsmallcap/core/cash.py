@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -26,9 +26,6 @@ class CashResult:
     equity_return: float
     assets: float
     weeks: int
-
-    def components(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def _change_over(s: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> tuple[float, float]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,9 +21,6 @@ class RiskResult:
     max_drawdown: float
     beta: float
     window: int
-
-    def components(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def max_drawdown(prices: np.ndarray) -> float:

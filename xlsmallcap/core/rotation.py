@@ -7,7 +7,7 @@ a short surge that fades is a diversification trade or "bobbling". See docs/meth
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -50,9 +50,6 @@ class RotationResult:
     growth_return: float
     beaten: int
     benchmarks: int
-
-    def components(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def funding_score(growth_return: float) -> float:
