@@ -13,7 +13,7 @@ from xlsmallcap import api, udfs
 
 FUNCTIONS = ["ROTATION_SCORE", "ROTATION_VERDICT", "ROTATION_DETAIL", "REL_PERF",
              "REL_PERF_SERIES", "CASH_STICKINESS", "RATE_SENSITIVITY", "VOL_RATIO",
-             "ROTATION_QUADRANT", "BASE_RATE", "XLSC_HISTORY", "DATA_STATUS"]
+             "ROTATION_QUADRANT", "BASE_RATE", "XLSC_HISTORY", "DATA_STATUS", "CHART_SERIES"]
 
 # Excel-shaped calls: floats for whole numbers, None for blanks, datetimes and serials for
 # dates, 2-D lists for ranges, "#N/A" for error cells.
@@ -31,6 +31,9 @@ GOOD_CALLS = {
     "BASE_RATE": [(), ("2024-07-16", 5.0, "4%", 63.0, "events")],
     "XLSC_HISTORY": [("IWM", "2024-07-10", "2024-07-16"), ("^TNX", 45000.0, 45100.0, 2.0, 0.0)],
     "DATA_STATUS": [(), (False,)],
+    "CHART_SERIES": [("rs",), ("relperf", "IJR", "IWB", "2024-07-16", 30.0),
+                     ("mmf", None, None, "1990-01-31", 300.0), ("quadrant", None, None, None,
+                                                                 13.0, False)],
 }
 
 
@@ -115,7 +118,16 @@ BAD = [
     (udfs.XLSC_HISTORY, ("IWM", "2030-01-01"), "#N/A no IWM data"),
     (udfs.CASH_STICKINESS, (None, 0.0), "weeks must be a whole number of weeks >= 1"),
     (udfs.BASE_RATE, (None, None, "lots"), "threshold must be a number (got 'lots')"),
+    (udfs.CHART_SERIES, ("pie",), "kind must be one of rs, relperf, mmf, quadrant"),
+    (udfs.CHART_SERIES, ("rs", None, None, None, 0.0), "points must be a whole number"),
 ]
+
+
+def test_chart_series_always_has_the_asked_number_of_rows():
+    out = udfs.CHART_SERIES("mmf", None, None, "1974-06-30", 156.0)
+    assert len(out) == 157 and out[0] == ["Date", "Retail money funds ($bn)"]
+    assert out[1] == [None, None]  # padded at the top: the monthly series starts in 1973
+    assert out[-1][0] == dt.datetime(1974, 6, 1) and out[-18][0] == dt.datetime(1973, 1, 1)
 
 
 @pytest.mark.parametrize("f, args, message", BAD, ids=[f"{f.__name__}-{i}" for i, (f, _, _)

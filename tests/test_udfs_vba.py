@@ -29,8 +29,10 @@ EXPECTED = {
     "XLSC_HISTORY": ["stock", "start_date", "end_date", "interval", "headers", "property0",
                      "property1"],
     "DATA_STATUS": ["headers"],
+    "CHART_SERIES": ["kind", "small", "bench", "as_of", "points", "headers"],
 }
-REQUIRED = {"REL_PERF": {"window"}, "XLSC_HISTORY": {"stock", "start_date"}}
+REQUIRED = {"REL_PERF": {"window"}, "XLSC_HISTORY": {"stock", "start_date"},
+            "CHART_SERIES": {"kind"}}
 VBA_RESERVED = {"end", "property", "date", "type", "next", "step", "to", "set", "get", "let",
                 "option", "optional", "len", "name", "string", "integer", "error", "stop"}
 

@@ -132,6 +132,35 @@ def base(as_of: object = None, surge_days: int = 5, threshold: float = 0.03,
     return base_rate(smb, surge_days, threshold, horizon, as_of=as_of)
 
 
+CHART_KINDS = ("rs", "relperf", "mmf", "quadrant")
+
+
+def chart_series(kind: str, small: pd.Series, bench: pd.Series, as_of: object = None,
+                 points: int = 252, store: DataStore | None = None) -> pd.DataFrame:
+    """The last ``points`` rows of a chart's data, indexed by date.
+
+    ``rs``: relative-strength line and its 50-day average (100 = first point shown);
+    ``relperf``: rolling 63-day relative return and a zero line; ``mmf``: weekly retail
+    money-fund assets ($bn); ``quadrant``: the quadrant trail (ratio, momentum) sampled weekly.
+    """
+    if kind == "rs":
+        full = relative_strength(small, bench, 50, as_of)
+        start = full.index[-points] if len(full) >= points else None
+        out = relative_strength(small, bench, 50, as_of, start)
+        return out.rename(columns={"rs": "Relative strength", "rs_ma": "50-day average"})
+    if kind == "relperf":
+        s = rolling_relative_performance(small, bench, 63, as_of).dropna()
+        return pd.DataFrame({"63-day relative return": s, "Zero": 0.0}).iloc[-points:]
+    if kind == "mmf":
+        return mmf_assets(as_of, store=store).rename("Retail money funds ($bn)").to_frame() \
+            .iloc[-points:]
+    if kind == "quadrant":
+        trail = quadrant_trail(small, bench, as_of=as_of)[["ratio", "momentum"]]
+        weekly = trail.iloc[::-1].iloc[::5].iloc[::-1]  # every 5th day, ending on the last
+        return weekly.rename(columns={"ratio": "Ratio", "momentum": "Momentum"}).iloc[-points:]
+    raise AnalysisError(f"kind must be one of {', '.join(CHART_KINDS)} (got {kind!r})")
+
+
 @dataclass(frozen=True)
 class Report:
     as_of: pd.Timestamp

@@ -155,6 +155,83 @@ def report(
     console.print(render(rep), soft_wrap=False)
 
 
+workbook_app = typer.Typer(help="The template workbook.", no_args_is_help=True)
+app.add_typer(workbook_app, name="workbook")
+
+
+@workbook_app.command("build")
+def workbook_build(
+    path: Path = typer.Argument(Path("xlsmallcap.xlsm"), help="Where to write the workbook."),
+    embedded: bool = typer.Option(False, "--embedded",
+                                  help="Use only the embedded snapshot, not your cache."),
+) -> None:
+    """Build the template workbook and fill it with current values."""
+    from xlsmallcap.workbook.template import build
+
+    if embedded:
+        from xlsmallcap.data.store import use_embedded_data
+
+        use_embedded_data()
+    build(path)
+    console.print(f"wrote {path}")
+
+
+@app.command("refresh")
+def refresh_cmd(
+    book: Path = typer.Argument(..., help="The .xlsx/.xlsm workbook to refresh."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write here instead of in place."),
+) -> None:
+    """Compute every xlsmallcap formula without Excel and store the results in the file."""
+    from xlsmallcap.workbook.ooxml import WorkbookError
+    from xlsmallcap.workbook.refresh import refresh
+
+    if not book.is_file():
+        err.print(f"[red]error[/]: {book} does not exist")
+        raise typer.Exit(2)
+    try:
+        report = refresh(book, out)
+    except (WorkbookError, OSError) as exc:
+        err.print(f"[red]error[/]: {exc}; {book} was not changed")
+        raise typer.Exit(1) from exc
+    console.print(report.summary())
+    for (sheet, ref), name in sorted(report.unknown.items()):
+        err.print(f"[yellow]left alone[/] {sheet}!{ref}: {name}")
+    for (sheet, ref), msg in sorted(report.errors.items()):
+        err.print(f"[yellow]error value[/] {sheet}!{ref}: {msg}")
+
+
+@app.command("batch")
+def batch_cmd(
+    config: Path = typer.Argument(..., help="TOML config: out_dir, workers, as_of, pairs."),
+    workers: int | None = typer.Option(None, "--workers", "-w", help="Processes (default: "
+                                       "the config's, else 2)."),
+) -> None:
+    """Generate many refreshed workbooks (as_of dates x small/large pairs) in parallel."""
+    from rich.progress import Progress
+
+    from xlsmallcap.workbook.batch import ConfigError, load_config, run_batch
+
+    try:
+        out_dir, jobs, cfg_workers = load_config(config)
+    except ConfigError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(2) from exc
+    try:
+        with Progress(console=err) as bar:
+            task = bar.add_task("workbooks", total=len(jobs))
+            result = run_batch(out_dir, jobs, workers or cfg_workers,
+                               progress=lambda name: bar.update(task, advance=1,
+                                                                description=name))
+    except ConfigError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"{len(result.written)} of {len(jobs)} workbooks written to {out_dir}")
+    for name, msg in sorted(result.failed.items()):
+        err.print(f"[red]failed[/] {name}: {msg}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 def _parse_date(text: str | None):
     import pandas as pd
 

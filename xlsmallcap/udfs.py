@@ -157,6 +157,26 @@ def REL_PERF_SERIES(window=None, small=None, bench=None, as_of=None, start_date=
 
 
 @xw.func(category=CATEGORY)
+@xw.arg("kind", doc="rs, relperf, mmf or quadrant")
+@xw.arg("small", doc=SMALL_DOC)
+@xw.arg("bench", doc=LARGE_DOC)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("points", doc="Rows to spill below the header (default 252); always this many")
+@xw.arg("headers", doc="TRUE (default) spills a header row")
+@excel_function
+def CHART_SERIES(kind, small=None, bench=None, as_of=None, points=None, headers=None):
+    """Spills a fixed-size block of chart data: dates then values (blank rows pad the top)."""
+    st = get_store()
+    k = as_choice(kind, "kind", api.CHART_KINDS, "rs")
+    _, s, _, b = _pair(small, bench, "bench", st)
+    n = as_int(points, "points", 252)
+    df = api.chart_series(k, s, b, as_date(as_of), n, st)
+    rows = frame_table(df, as_bool(headers, "headers", True))
+    pad = [[None] * (df.shape[1] + 1)] * (n - len(df))
+    return rows[:1] + pad + rows[1:] if as_bool(headers, "headers", True) else pad + rows
+
+
+@xw.func(category=CATEGORY)
 @xw.arg("as_of", doc=AS_OF_DOC)
 @xw.arg("weeks", doc="Weeks of money-fund flows (default 52)")
 @excel_function
@@ -297,3 +317,11 @@ def XLSC_UPDATE_DATA():
                            + (f", {len(result.failed)} failed: "
                               + "; ".join(result.failed.values()) if result.failed else ""))
     book.app.calculate()
+
+
+#: Every worksheet function of this module, by the name Excel shows.
+EXCEL_FUNCTIONS: tuple[str, ...] = (
+    "ROTATION_SCORE", "ROTATION_VERDICT", "ROTATION_DETAIL", "REL_PERF", "REL_PERF_SERIES",
+    "CASH_STICKINESS", "RATE_SENSITIVITY", "VOL_RATIO", "ROTATION_QUADRANT", "BASE_RATE",
+    "XLSC_HISTORY", "DATA_STATUS", "CHART_SERIES",
+)

@@ -325,3 +325,12 @@ def get_store() -> DataStore:
     if _DEFAULT is None:
         _DEFAULT = DataStore()
     return _DEFAULT
+
+
+def use_embedded_data() -> DataStore:
+    """Make the process-wide store read only the embedded snapshot (an empty cache folder)."""
+    import tempfile
+
+    global _DEFAULT
+    _DEFAULT = DataStore(cache_dir=Path(tempfile.mkdtemp(prefix="xlsmallcap-embedded-")))
+    return _DEFAULT

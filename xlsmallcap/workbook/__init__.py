@@ -1,0 +1,1 @@
+"""Workbooks: the template, the headless refresh and batch generation."""

@@ -1,0 +1,240 @@
+"""Reading formulas and cached values from an .xlsx/.xlsm package, and writing cached values.
+
+The refresh touches nothing but ``<v>`` elements (and the ``ref`` of array formulas): every other
+part of the package - charts, images, comments, defined names, styles, VBA - is copied byte for
+byte. XML is parsed with lxml without entity resolution or network access, and the package is
+checked against zip-bomb limits before anything is decompressed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lxml import etree
+from openpyxl.utils.cell import (
+    column_index_from_string,
+    coordinate_from_string,
+    get_column_letter,
+    range_boundaries,
+)
+
+from xlsmallcap.data.atomic import write_bytes_atomic
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_Q = f"{{{NS}}}"
+#: Limits against zip bombs: total uncompressed size, one part, number of parts, ratio.
+MAX_TOTAL = 512 * 1024 * 1024
+MAX_PART = 256 * 1024 * 1024
+MAX_PARTS = 10_000
+MAX_RATIO = 200
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                          remove_blank_text=False)
+
+
+class WorkbookError(ValueError):
+    """The file is not a workbook this module can read safely."""
+
+
+def _split(ref: str) -> tuple[int, int]:
+    col, row = coordinate_from_string(ref.replace("$", ""))
+    return row, column_index_from_string(col)
+
+
+def cell_ref(row: int, col: int) -> str:
+    return f"{get_column_letter(col)}{row}"
+
+
+@dataclass
+class Cell:
+    sheet: str
+    ref: str
+    formula: str | None
+    array_ref: str | None
+    value: Any
+
+
+def to_excel_value(v: Any) -> Any:
+    """A Python value as Excel stores it: datetimes become serial numbers."""
+    if isinstance(v, dt.datetime):
+        return (v - EXCEL_EPOCH).total_seconds() / 86400.0
+    if isinstance(v, dt.date):
+        return float((dt.datetime(v.year, v.month, v.day) - EXCEL_EPOCH).days)
+    return v
+
+
+class Package:
+    """An OOXML spreadsheet package held in memory."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        data = self.path.read_bytes()
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile as exc:
+            raise WorkbookError(f"{self.path.name} is not an .xlsx/.xlsm file ({exc})") from exc
+        infos = zf.infolist()
+        total = sum(i.file_size for i in infos)
+        if len(infos) > MAX_PARTS or total > MAX_TOTAL or any(
+                i.file_size > MAX_PART or (i.compress_size and
+                                           i.file_size / i.compress_size > MAX_RATIO)
+                for i in infos):
+            raise WorkbookError(f"{self.path.name} is too large or too compressed to open "
+                                "safely")
+        self.infos = infos
+        self.parts: dict[str, bytes] = {i.filename: zf.read(i) for i in infos}
+        self.trees: dict[str, etree._ElementTree] = {}
+        if "xl/workbook.xml" not in self.parts:
+            raise WorkbookError(f"{self.path.name} has no xl/workbook.xml")
+        self.sheets = self._sheets()
+        self.defined_names = self._defined_names()
+        self.shared_strings = self._shared_strings()
+
+    # -------------------------------------------------------------------------- structure
+    def tree(self, part: str) -> etree._ElementTree:
+        if part not in self.trees:
+            self.trees[part] = etree.parse(io.BytesIO(self.parts[part]), _PARSER)
+        return self.trees[part]
+
+    def _sheets(self) -> dict[str, str]:
+        rels = self.tree("xl/_rels/workbook.xml.rels").getroot()
+        targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{PKG_REL_NS}}}Relationship")}
+        out = {}
+        for s in self.tree("xl/workbook.xml").getroot().iter(f"{_Q}sheet"):
+            target = targets[s.get(f"{{{REL_NS}}}id")]
+            part = target.lstrip("/") if target.startswith("/") else \
+                str(PurePosixPath("xl") / target)
+            out[s.get("name")] = part
+        return out
+
+    def _defined_names(self) -> dict[str, str]:
+        out = {}
+        for d in self.tree("xl/workbook.xml").getroot().iter(f"{_Q}definedName"):
+            if d.get("localSheetId") is None and d.text:
+                out[d.get("name").upper()] = d.text
+        return out
+
+    def _shared_strings(self) -> list[str]:
+        if "xl/sharedStrings.xml" not in self.parts:
+            return []
+        root = self.tree("xl/sharedStrings.xml").getroot()
+        return ["".join(t.text or "" for t in si.iter(f"{_Q}t")) for si in root.iter(f"{_Q}si")]
+
+    # -------------------------------------------------------------------------- cells
+    def _decode(self, c: etree._Element) -> Any:
+        t = c.get("t", "n")
+        if t == "inlineStr":
+            return "".join(x.text or "" for x in c.iter(f"{_Q}t"))
+        v = c.find(f"{_Q}v")
+        if v is None or v.text is None:
+            return None
+        if t == "s":
+            return self.shared_strings[int(v.text)]
+        if t == "b":
+            return v.text == "1"
+        if t in ("str", "e"):
+            return v.text
+        return float(v.text)
+
+    def cells(self) -> dict[tuple[str, str], Cell]:
+        out = {}
+        for name, part in self.sheets.items():
+            for c in self.tree(part).getroot().iter(f"{_Q}c"):
+                f = c.find(f"{_Q}f")
+                formula = f.text if f is not None and f.text else None
+                array = f.get("ref") if f is not None and f.get("t") == "array" else None
+                out[(name, c.get("r"))] = Cell(name, c.get("r"), formula, array, self._decode(c))
+        return out
+
+    # -------------------------------------------------------------------------- writing
+    def _cell_element(self, sheet: str, ref: str) -> etree._Element:
+        """The ``<c>`` element at ``ref``, created (in row and column order) if missing."""
+        root = self.tree(self.sheets[sheet]).getroot()
+        data = root.find(f"{_Q}sheetData")
+        row_no, col_no = _split(ref)
+        row = None
+        for r in data.iterfind(f"{_Q}row"):
+            n = int(r.get("r"))
+            if n == row_no:
+                row = r
+                break
+            if n > row_no:
+                row = etree.Element(f"{_Q}row", r=str(row_no))
+                r.addprevious(row)
+                break
+        if row is None:
+            row = etree.SubElement(data, f"{_Q}row", r=str(row_no))
+        for c in row.iterfind(f"{_Q}c"):
+            rc = _split(c.get("r"))[1]
+            if rc == col_no:
+                return c
+            if rc > col_no:
+                new = etree.Element(f"{_Q}c", r=ref)
+                c.addprevious(new)
+                return new
+        return etree.SubElement(row, f"{_Q}c", r=ref)
+
+    def set_cached(self, sheet: str, ref: str, value: Any, formula_result: bool = True) -> None:
+        """Store ``value`` as the cell's cached value, keeping its formula and style.
+
+        ``formula_result=False`` writes a plain cell (strings inline) instead of a formula's
+        result (strings as ``t="str"``).
+        """
+        c = self._cell_element(sheet, ref)
+        for old in c.findall(f"{_Q}v") + c.findall(f"{_Q}is"):
+            c.remove(old)
+        value = to_excel_value(value)
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            c.attrib.pop("t", None)
+            return
+        v = etree.SubElement(c, f"{_Q}v")
+        if isinstance(value, bool):
+            c.set("t", "b")
+            v.text = "1" if value else "0"
+        elif isinstance(value, (int, float)):
+            c.attrib.pop("t", None)
+            v.text = repr(float(value)) if not float(value).is_integer() else str(int(value))
+        elif not formula_result:
+            c.remove(v)
+            c.set("t", "inlineStr")
+            etree.SubElement(etree.SubElement(c, f"{_Q}is"), f"{_Q}t").text = str(value)
+        else:
+            text = str(value)
+            c.set("t", "e" if re.fullmatch(r"#(N/A|VALUE!|REF!|NAME\?|NUM!|DIV/0!|NULL!)",
+                                           text) else "str")
+            v.text = text
+
+    def set_array_ref(self, sheet: str, anchor: str, ref: str) -> None:
+        c = self._cell_element(sheet, anchor)
+        f = c.find(f"{_Q}f")
+        if f is not None:
+            f.set("ref", ref)
+
+    def save(self, path: Path | str | None = None) -> Path:
+        """Write the package (atomically); unchanged parts keep their exact bytes."""
+        target = Path(path) if path is not None else self.path
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for info in self.infos:
+                data = self.parts[info.filename]
+                if info.filename in self.trees and info.filename in self.sheets.values():
+                    data = etree.tostring(self.trees[info.filename], xml_declaration=True,
+                                          encoding="UTF-8", standalone=True)
+                zf.writestr(info, data)
+        write_bytes_atomic(target, buf.getvalue())
+        return target
+
+
+def array_cells(ref: str) -> list[list[str]]:
+    """The cell references of a range, row by row."""
+    c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+    return [[cell_ref(r, c) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]

@@ -1,0 +1,291 @@
+"""Headless refresh: compute every xlsmallcap formula in a workbook and store the results as the
+cells' cached values, so the file opens with current numbers in Excel without Python, in
+LibreOffice or in a viewer.
+
+Formulas are parsed and evaluated by the ``formulas`` package with the xlsmallcap functions
+registered in it; native formulas that depend on xlsmallcap cells are evaluated by the same engine.
+Formulas whose functions the engine does not know are left as they are and reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xlsmallcap.workbook.ooxml import Cell, Package, array_cells, cell_ref, to_excel_value
+
+Key = tuple[str, str]
+
+
+@dataclass
+class RefreshReport:
+    path: Path
+    computed: list[Key] = field(default_factory=list)
+    native: list[Key] = field(default_factory=list)
+    unknown: dict[Key, str] = field(default_factory=dict)
+    errors: dict[Key, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.computed)} xlsmallcap formulas", f"{len(self.native)} dependent "
+                 "native formulas"]
+        if self.unknown:
+            parts.append(f"{len(self.unknown)} left alone (unknown functions: "
+                         f"{', '.join(sorted(set(self.unknown.values())))})")
+        if self.errors:
+            parts.append(f"{len(self.errors)} with error values")
+        return f"{self.path.name}: " + ", ".join(parts)
+
+
+def _functions() -> dict[str, Any]:
+    """The xlsmallcap functions, by upper-case name (imported lazily: pulls in the store)."""
+    from xlsmallcap import udfs
+
+    return {name: getattr(udfs, name) for name in udfs.EXCEL_FUNCTIONS}
+
+
+def _plain(x: Any) -> Any:
+    import schedula as sh
+    from formulas.tokens.operand import XlError
+
+    if x is sh.EMPTY:
+        return None
+    if isinstance(x, XlError):
+        return str(x)
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def _to_udf_arg(a: Any) -> Any:
+    """What the engine passes (numpy ranges, EMPTY, XlError) as what Excel passes to xlwings."""
+    if isinstance(a, np.ndarray):
+        rows = [[_plain(x) for x in row] for row in np.atleast_2d(a)]
+        return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
+    return _plain(a)
+
+
+def _result(r: Any) -> Any:
+    """The engine's result as a scalar or a list of rows."""
+    if isinstance(r, np.ndarray):
+        rows = [[_plain(x) for x in row] for row in np.atleast_2d(r)]
+        return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
+    if isinstance(r, list):
+        return [[_plain(x) for x in row] for row in r] if r and isinstance(r[0], list) \
+            else [[_plain(x) for x in r]]
+    return _plain(r)
+
+
+class _Engine:
+    def __init__(self, pkg: Package) -> None:
+        import formulas
+
+        self.pkg = pkg
+        self.cells = pkg.cells()
+        self.sheet_names = {s.upper(): s for s in pkg.sheets}
+        self.anchor_of: dict[Key, Key] = {}
+        for key, c in self.cells.items():
+            if c.array_ref:
+                for row in array_cells(c.array_ref):
+                    for ref in row:
+                        self.anchor_of[(c.sheet, ref)] = key
+        self.udfs = _functions()
+        registry = formulas.get_functions()
+        for name, f in self.udfs.items():
+            registry[name] = self._adapter(f)
+        self.parser = formulas.Parser
+        self._compiled: dict[str, Any] = {}
+        self.results: dict[Key, Any] = {}
+        self._busy: set[Key] = set()
+        self.failed: set[Key] = set()
+        self.known = set(registry)
+        self.call_re = re.compile(r"(?<![A-Za-z0-9_.])(" + "|".join(self.udfs) + r")\s*\(",
+                                  re.IGNORECASE)
+
+    @staticmethod
+    def _adapter(f):
+        def call(*args):
+            out = f(*[_to_udf_arg(a) for a in args])
+            # Tables go back to the engine as arrays, so IFERROR(...) and friends apply.
+            return np.array(out, dtype=object) if isinstance(out, list) else out
+
+        call.__name__ = f.__name__
+        return call
+
+    def compiled(self, formula: str):
+        if formula not in self._compiled:
+            self._compiled[formula] = self.parser().ast("=" + formula.lstrip("="))[1].compile()
+        return self._compiled[formula]
+
+    # ------------------------------------------------------------------ references
+    def _targets(self, name: str, sheet: str, depth: int = 0) -> tuple[str, str]:
+        """(sheet, range) for an input name of a compiled formula."""
+        name = name.strip()
+        if "!" in name:
+            sh_name, rng = name.rsplit("!", 1)
+            sh_name = sh_name.strip("'").upper()
+            if sh_name not in self.sheet_names:
+                raise KeyError(f"unknown sheet {sh_name}")
+            return self.sheet_names[sh_name], rng.replace("$", "")
+        defined = self.pkg.defined_names.get(name.upper())
+        if defined is not None and depth < 5:
+            return self._targets(defined, sheet, depth + 1)
+        return sheet, name.replace("$", "")
+
+    def input_keys(self, key: Key) -> list[list[Key]]:
+        c = self.cells[key]
+        out = []
+        for name in self.compiled(c.formula).inputs:
+            sheet, rng = self._targets(name, c.sheet)
+            out.append([(sheet, r) for row in array_cells(rng if ":" in rng else f"{rng}:{rng}")
+                        for r in row])
+        return out
+
+    # ------------------------------------------------------------------ values
+    def value(self, key: Key, dirty: set[Key]) -> Any:
+        anchor = self.anchor_of.get(key, key)
+        if anchor in dirty and anchor not in self.failed and anchor in self.cells:
+            try:
+                res = self.evaluate(anchor, dirty)
+            except Exception:
+                self.failed.add(anchor)  # dependents see its cached value
+                return self.value(key, dirty)
+            if isinstance(res, list):
+                a_row, a_col = _rc(anchor[1])
+                row, col = _rc(key[1])
+                i, j = row - a_row, col - a_col
+                res = res[i][j] if i < len(res) and j < len(res[i]) else None
+            elif key != anchor:
+                res = None
+            return to_excel_value(res)  # what a native formula sees: dates as serials
+        c = self.cells.get(key)
+        return c.value if c is not None else None
+
+    def evaluate(self, key: Key, dirty: set[Key]) -> Any:
+        import schedula as sh
+
+        if key in self.results:
+            return self.results[key]
+        if key in self._busy:
+            raise RecursionError(f"circular reference at {key[0]}!{key[1]}")
+        self._busy.add(key)
+        try:
+            func = self.compiled(self.cells[key].formula)
+            args = []
+            for group, name in zip(self.input_keys(key), func.inputs, strict=True):
+                vals = [self.value(k, dirty) for k in group]
+                vals = [sh.EMPTY if v is None else v for v in vals]
+                if len(group) == 1 and ":" not in name:
+                    args.append(vals[0])
+                else:
+                    rows = array_cells(self._targets(name, key[0])[1])
+                    width = len(rows[0])
+                    args.append(np.array(vals, dtype=object).reshape(len(rows), width))
+            res = _result(func(*args))
+        finally:
+            self._busy.discard(key)
+        self.results[key] = res
+        return res
+
+
+def _rc(ref: str) -> tuple[int, int]:
+    from xlsmallcap.workbook.ooxml import _split
+
+    return _split(ref)
+
+
+def _dirty(engine: _Engine, report: RefreshReport) -> tuple[set[Key], set[Key]]:
+    """xlsmallcap formula cells, and native formula cells that depend on them."""
+    formula_cells = {k: c for k, c in engine.cells.items() if c.formula}
+    ours = {k for k, c in formula_cells.items() if engine.call_re.search(c.formula)}
+    deps: dict[Key, set[Key]] = {}
+    for k in formula_cells:
+        try:
+            deps[k] = {engine.anchor_of.get(x, x) for g in engine.input_keys(k) for x in g}
+        except Exception as exc:  # a formula the engine cannot parse
+            name = re.match(r"\s*=?\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\(", formula_cells[k].formula)
+            report.unknown[k] = name.group(1).upper() if name else f"unparsable ({exc})"
+    dirty = set(ours) - set(report.unknown)
+    changed = True
+    while changed:
+        changed = False
+        for k, d in deps.items():
+            if k not in dirty and d & dirty:
+                dirty.add(k)
+                changed = True
+    return ours, dirty
+
+
+#: ``IFERROR(<xlsmallcap call>, Sheet!A1:C10)``: the range keeps the last refreshed values, for
+#: LibreOffice (which recalculates array formulas on load) and Excel without Python.
+_FALLBACK = re.compile(r"\s*IFERROR\((.+),\s*((?:'[^']+'|[A-Za-z_][\w.]*)!\$?[A-Z]+\$?\d+:"
+                       r"\$?[A-Z]+\$?\d+)\s*\)\s*", re.IGNORECASE | re.DOTALL)
+
+
+def _write_fallback(engine: _Engine, cell: Cell, rows: list[list[Any]]) -> None:
+    match = _FALLBACK.fullmatch(cell.formula or "")
+    if not match:
+        return
+    sheet, rng = engine._targets(match.group(2), cell.sheet)
+    for i, refs in enumerate(array_cells(rng)):
+        for j, ref in enumerate(refs):
+            value = rows[i][j] if i < len(rows) and j < len(rows[i]) else None
+            engine.pkg.set_cached(sheet, ref, value, formula_result=False)
+
+
+def _write(pkg: Package, cell: Cell, result: Any, report: RefreshReport) -> None:
+    key = (cell.sheet, cell.ref)
+    if isinstance(result, list) and cell.array_ref:
+        rows = len(result)
+        cols = max(len(r) for r in result)
+        r0, c0 = _rc(cell.ref)
+        new_ref = f"{cell.ref}:{cell_ref(r0 + rows - 1, c0 + cols - 1)}"
+        old = {ref for row in array_cells(cell.array_ref) for ref in row}
+        for i, row in enumerate(result):
+            for j in range(cols):
+                ref = cell_ref(r0 + i, c0 + j)
+                pkg.set_cached(cell.sheet, ref, row[j] if j < len(row) else None)
+                old.discard(ref)
+        for ref in old:
+            pkg.set_cached(cell.sheet, ref, None)
+        if new_ref != cell.array_ref:
+            pkg.set_array_ref(cell.sheet, cell.ref, new_ref)
+        flat = [v for row in result for v in row]
+    else:
+        value = result[0][0] if isinstance(result, list) else result
+        pkg.set_cached(cell.sheet, cell.ref, value)
+        flat = [value]
+    bad = next((v for v in flat if isinstance(v, str) and v.startswith("#")), None)
+    if bad is not None:
+        report.errors[key] = bad
+
+
+def refresh(path: Path | str, out: Path | str | None = None) -> RefreshReport:
+    """Recompute xlsmallcap formulas (and native formulas depending on them) in ``path``.
+
+    Writes to ``out`` (default: in place), atomically. Returns what was computed and what was
+    left alone.
+    """
+    pkg = Package(path)
+    engine = _Engine(pkg)
+    report = RefreshReport(Path(out) if out is not None else Path(path))
+    ours, dirty = _dirty(engine, report)
+    for key in sorted(dirty, key=lambda k: (k[0], _rc(k[1]))):
+        cell = engine.cells[key]
+        try:
+            result = engine.evaluate(key, dirty)
+        except Exception as exc:
+            engine.failed.add(key)
+            names = re.findall(r"([A-Za-z_][A-Za-z0-9_.]*)\s*\(", cell.formula)
+            unknown = [n.upper() for n in names if n.upper() not in engine.known]
+            report.unknown[key] = unknown[0] if unknown else f"error: {type(exc).__name__}"
+            continue
+        _write(pkg, cell, result, report)
+        if isinstance(result, list) and cell.array_ref:
+            _write_fallback(engine, cell, result)
+        (report.computed if key in ours else report.native).append(key)
+    pkg.save(out)
+    return report
