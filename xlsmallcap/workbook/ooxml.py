@@ -93,6 +93,7 @@ class Package:
         self.infos = infos
         self.parts: dict[str, bytes] = {i.filename: zf.read(i) for i in infos}
         self.trees: dict[str, etree._ElementTree] = {}
+        self.modified: set[str] = set()
         if "xl/workbook.xml" not in self.parts:
             raise WorkbookError(f"{self.path.name} has no xl/workbook.xml")
         self.sheets = self._sheets()
@@ -158,6 +159,7 @@ class Package:
     # -------------------------------------------------------------------------- writing
     def _cell_element(self, sheet: str, ref: str) -> etree._Element:
         """The ``<c>`` element at ``ref``, created (in row and column order) if missing."""
+        self.modified.add(self.sheets[sheet])
         root = self.tree(self.sheets[sheet]).getroot()
         data = root.find(f"{_Q}sheetData")
         row_no, col_no = _split(ref)
@@ -226,7 +228,7 @@ class Package:
         with zipfile.ZipFile(buf, "w") as zf:
             for info in self.infos:
                 data = self.parts[info.filename]
-                if info.filename in self.trees and info.filename in self.sheets.values():
+                if info.filename in self.modified:
                     data = etree.tostring(self.trees[info.filename], xml_declaration=True,
                                           encoding="UTF-8", standalone=True)
                 zf.writestr(info, data)

@@ -47,11 +47,21 @@ def _functions() -> dict[str, Any]:
     return {name: getattr(udfs, name) for name in udfs.EXCEL_FUNCTIONS}
 
 
+class _Omitted:
+    """An argument left out, as in ``=ROTATION_SCORE(,,A5)``: xlwings passes the default."""
+
+    def __repr__(self) -> str:
+        return "<omitted>"
+
+
+OMITTED = _Omitted()
+
+
 def _plain(x: Any) -> Any:
     import schedula as sh
     from formulas.tokens.operand import XlError
 
-    if x is sh.EMPTY:
+    if x is sh.EMPTY or x is OMITTED:
         return None
     if isinstance(x, XlError):
         return str(x)
@@ -98,10 +108,11 @@ class _Engine:
             registry[name] = self._adapter(f)
         self.parser = formulas.Parser
         self._compiled: dict[str, Any] = {}
+        self.functions_of: dict[str, list[str]] = {}
         self.results: dict[Key, Any] = {}
         self._busy: set[Key] = set()
         self.failed: set[Key] = set()
-        self.known = set(registry)
+        self.registry = registry
         self.call_re = re.compile(r"(?<![A-Za-z0-9_.])(" + "|".join(self.udfs) + r")\s*\(",
                                   re.IGNORECASE)
 
@@ -115,10 +126,54 @@ class _Engine:
         call.__name__ = f.__name__
         return call
 
+    def knows(self, name: str) -> bool:
+        """Whether the engine implements ``name`` (its registry answers unknown names with a
+        placeholder that raises, and remembers them)."""
+        from formulas.functions import not_implemented
+
+        return self.registry.get(name, not_implemented) is not not_implemented
+
     def compiled(self, formula: str):
         if formula not in self._compiled:
-            self._compiled[formula] = self.parser().ast("=" + formula.lstrip("="))[1].compile()
+            from formulas.tokens.operand import Empty
+
+            text = "=" + formula.lstrip("=")
+            tokens, builder = self.parser().ast(text)
+            if self._omitted_only_in_ours(tokens):
+                # The engine turns an omitted argument into 0 when it parses (right for
+                # Excel's own functions); an xlsmallcap function must see "omitted" and use
+                # its default, as it does through xlwings.
+                saved = Empty.__dict__["compile"]  # the staticmethod itself
+                Empty.compile = staticmethod(lambda: OMITTED)
+                try:
+                    builder = self.parser().ast(text)[1]
+                finally:
+                    Empty.compile = saved
+            self._compiled[formula] = builder.compile()
+            self.functions_of[formula] = [str(t.name).upper() for t in tokens
+                                          if type(t).__name__ == "Function"]
         return self._compiled[formula]
+
+    def _omitted_only_in_ours(self, tokens) -> bool:
+        """True when the formula has omitted arguments and all of them are xlsmallcap's."""
+        stack: list[str | None] = []
+        pending: str | None = None
+        seen = False
+        for t in tokens:
+            kind = type(t).__name__
+            if kind == "Function":
+                pending = str(t.name).upper()
+            elif kind == "Parenthesis":
+                if str(t.name) == "(":
+                    stack.append(pending)
+                    pending = None
+                elif stack:
+                    stack.pop()
+            elif kind == "Empty":
+                if not stack or stack[-1] not in self.udfs:
+                    return False
+                seen = True
+        return seen
 
     # ------------------------------------------------------------------ references
     def _targets(self, name: str, sheet: str, depth: int = 0) -> tuple[str, str]:
@@ -208,12 +263,17 @@ def _dirty(engine: _Engine, report: RefreshReport) -> tuple[set[Key], set[Key]]:
         except Exception as exc:  # a formula the engine cannot parse
             name = re.match(r"\s*=?\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\(", formula_cells[k].formula)
             report.unknown[k] = name.group(1).upper() if name else f"unparsable ({exc})"
+    for k, c in formula_cells.items():
+        if k in deps:
+            missing = [f for f in engine.functions_of[c.formula] if not engine.knows(f)]
+            if missing:
+                report.unknown[k] = missing[0]
     dirty = set(ours) - set(report.unknown)
     changed = True
     while changed:
         changed = False
         for k, d in deps.items():
-            if k not in dirty and d & dirty:
+            if k not in dirty and k not in report.unknown and d & dirty:
                 dirty.add(k)
                 changed = True
     return ours, dirty
@@ -269,10 +329,26 @@ def refresh(path: Path | str, out: Path | str | None = None) -> RefreshReport:
     Writes to ``out`` (default: in place), atomically. Returns what was computed and what was
     left alone.
     """
+    import logging
+
     pkg = Package(path)
     engine = _Engine(pkg)
+    # The engine logs a traceback for every function it does not know; we report them instead.
+    quiet = logging.getLogger("schedula")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
     report = RefreshReport(Path(out) if out is not None else Path(path))
-    ours, dirty = _dirty(engine, report)
+    try:
+        ours, dirty = _dirty(engine, report)
+        _evaluate_all(engine, pkg, ours, dirty, report)
+    finally:
+        quiet.setLevel(level)
+    pkg.save(out)
+    return report
+
+
+def _evaluate_all(engine: _Engine, pkg: Package, ours: set[Key], dirty: set[Key],
+                  report: RefreshReport) -> None:
     for key in sorted(dirty, key=lambda k: (k[0], _rc(k[1]))):
         cell = engine.cells[key]
         try:
@@ -280,12 +356,10 @@ def refresh(path: Path | str, out: Path | str | None = None) -> RefreshReport:
         except Exception as exc:
             engine.failed.add(key)
             names = re.findall(r"([A-Za-z_][A-Za-z0-9_.]*)\s*\(", cell.formula)
-            unknown = [n.upper() for n in names if n.upper() not in engine.known]
+            unknown = [n.upper() for n in names if not engine.knows(n.upper())]
             report.unknown[key] = unknown[0] if unknown else f"error: {type(exc).__name__}"
             continue
         _write(pkg, cell, result, report)
         if isinstance(result, list) and cell.array_ref:
             _write_fallback(engine, cell, result)
         (report.computed if key in ours else report.native).append(key)
-    pkg.save(out)
-    return report

@@ -1,0 +1,320 @@
+"""The template workbook, the headless refresh and batch generation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from openpyxl import Workbook, load_workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.styles import Font
+from openpyxl.workbook.defined_name import DefinedName
+from typer.testing import CliRunner
+
+from xlsmallcap import api
+from xlsmallcap.cli import app
+from xlsmallcap.workbook import ooxml
+from xlsmallcap.workbook.batch import Job, load_config, output_path, run_batch
+from xlsmallcap.workbook.refresh import refresh
+from xlsmallcap.workbook.template import build, quickstart_path
+
+COMMITTED = ROOT / "workbooks" / "xlsmallcap.xlsm"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("wb") / "xlsmallcap.xlsm"
+    return build(path)
+
+
+def test_committed_template_equals_a_fresh_build(built):
+    assert COMMITTED.read_bytes() == built.read_bytes(), (
+        "workbooks/xlsmallcap.xlsm is out of date: run "
+        "`xlsmallcap workbook build workbooks/xlsmallcap.xlsm --embedded`")
+
+
+def test_template_structure(built):
+    wb = load_workbook(built, keep_vba=True)
+    assert wb.sheetnames == ["Dashboard", "Charts", "Episodes", "Settings", "Read me",
+                             "xlwings.conf", "Cache"]
+    assert wb["xlwings.conf"]["A1"].value == "UDF Modules"
+    assert wb["xlwings.conf"]["B1"].value == "xlsmallcap.udfs"
+    assert wb["Cache"].sheet_state == "hidden"
+    assert {"SMALL", "BENCHMARKS", "ASOF", "LOOKBACK"} <= {n.upper() for n in wb.defined_names}
+    assert len(wb["Charts"]._charts) == 4
+    assert wb["Dashboard"].freeze_panes == "A3"
+    assert wb["Dashboard"].conditional_formatting
+    assert wb["Dashboard"]["E8"].number_format == "0.0%"
+    with zipfile.ZipFile(built) as zf:
+        assert "xl/vbaProject.bin" in zf.namelist()  # from xlwings' quickstart workbook
+    # Every figure of the dashboard is a formula reading the named settings.
+    assert wb["Dashboard"]["B4"].value == \
+        "=ROTATION_SCORE(Small,Benchmarks,AsOf,Lookback,ShortWindow)"
+
+
+def test_cached_values_equal_the_python_functions(built):
+    ws = load_workbook(built, data_only=True)["Dashboard"]
+    rot = api.rotation_score()
+    assert ws["B3"].value == rot.verdict
+    assert ws["B4"].value == pytest.approx(rot.score, rel=1e-12)
+    assert ws["B5"].value == rot.reason
+    assert ws["A11"].value == "Persistence" and ws["B11"].value == pytest.approx(rot.persistence)
+    for i, w in enumerate((5, 21, 63, 126)):
+        rel = api.rel_perf(w)
+        for j, b in enumerate(("SPY", "QQQ", "DIA")):
+            assert ws.cell(row=8 + i, column=5 + j).value == pytest.approx(rel[b], rel=1e-12)
+    assert ws["E14"].value == pytest.approx(api.cash().stickiness)
+    assert ws["E17"].value == pytest.approx(api.vol().vol_ratio)
+    assert ws["E20"].value == api.rotation_quadrant()[0]
+    assert ws["E21"].value == pytest.approx(api.base().share)
+    # Native formulas over spilled data, evaluated by the formula engine.
+    assert ws["E23"].value == dt.datetime(2026, 7, 1)  # =MAX(Charts!L4:L255)
+    episodes = load_workbook(built, data_only=True)["Episodes"]
+    assert episodes["B11"].value == "Diversification"  # 2024-07-16
+    assert episodes["C11"].value == pytest.approx(api.rotation_score(as_of="2024-07-16").score)
+
+
+def test_no_error_value_in_any_cell(built):
+    wb = load_workbook(built, data_only=True)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert not (isinstance(c.value, str) and c.value.startswith("#")), \
+                    f"{ws.title}!{c.coordinate}: {c.value}"
+
+
+def test_spill_fallback_cache_holds_the_same_values(built):
+    wb = load_workbook(built, data_only=True)
+    charts, cache = wb["Charts"], wb["Cache"]
+    assert charts["L3"].value == cache["D1"].value == "Date"
+    assert charts["M255"].value == pytest.approx(cache["E253"].value)
+
+
+# ----------------------------------------------------------------------------- refresh
+def _rich_workbook(path: Path) -> None:
+    """A user's workbook with other sheets, a chart, an image, comments, names, formatting,
+    VBA, xlsmallcap formulas, dependent native formulas and an unknown function."""
+    from openpyxl.drawing.image import Image as XLImage
+    from PIL import Image
+
+    wb = load_workbook(quickstart_path(), keep_vba=True)
+    ws = wb.worksheets[0]
+    ws.title = "Mine"
+    ws["A1"] = "score"
+    ws["B1"] = "=ROTATION_SCORE(,,A5)"
+    ws["A5"] = "2024-07-16"
+    ws["B2"] = "=B1*2"
+    ws["B3"] = '=IF(B1>50,"hot","cold")'
+    ws["B4"] = "=FOOBAR(1)"
+    ws["C1"] = "=REL_PERF(63,\"IWM\",\"SPY\",A5)"
+    ws["A1"].comment = Comment("a note", "me")
+    ws["A1"].font = Font(bold=True, color="FF0000")
+    wb.defined_names["MyName"] = DefinedName("MyName", attr_text="Mine!$B$1")
+    other = wb.create_sheet("Other")
+    for i in range(1, 5):
+        other.cell(row=i, column=1, value=i * 1.5)
+    chart = BarChart()
+    chart.add_data(Reference(other, min_col=1, min_row=1, max_row=4))
+    other.add_chart(chart, "C2")
+    img = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(img, "PNG")
+    other.add_image(XLImage(img), "H2")
+    wb.save(path)
+    # A cached value for the unknown function, as Excel would have left it.
+    pkg = ooxml.Package(path)
+    pkg.set_cached("Mine", "B4", 7.0)
+    pkg.save()
+
+
+def test_refresh_keeps_everything_else(tmp_path):
+    book = tmp_path / "user.xlsm"
+    _rich_workbook(book)
+    before = {i.filename: zipfile.ZipFile(book).read(i) for i in zipfile.ZipFile(book).infolist()}
+    report = refresh(book)
+    after = {i.filename: zipfile.ZipFile(book).read(i) for i in zipfile.ZipFile(book).infolist()}
+    assert set(before) == set(after)
+    changed = {n for n in before if before[n] != after[n]}
+    assert changed == {"xl/worksheets/sheet1.xml"}  # only the sheet with xlsmallcap formulas
+    assert "xl/vbaProject.bin" in after and any("comment" in n for n in after)
+    assert any(n.startswith("xl/media/") for n in after)
+    assert any(n.startswith("xl/charts/") for n in after)
+    wb = load_workbook(book, keep_vba=True)
+    assert wb["Mine"]["B1"].value == "=ROTATION_SCORE(,,A5)"  # formulas kept
+    assert wb["Mine"]["A1"].comment.text == "a note" and wb["Mine"]["A1"].font.bold
+    assert "MyName" in wb.defined_names
+    values = load_workbook(book, data_only=True)["Mine"]
+    score = api.rotation_score(as_of="2024-07-16").score
+    assert values["B1"].value == pytest.approx(score)
+    assert values["B2"].value == pytest.approx(2 * score)
+    assert values["B3"].value == ("hot" if score > 50 else "cold")
+    assert values["C1"].value == pytest.approx(api.rel_perf(63, benchmarks=["SPY"],
+                                                            as_of="2024-07-16")["SPY"])
+    assert values["B4"].value == 7  # unknown function: left alone ...
+    assert report.unknown == {("Mine", "B4"): "FOOBAR"}  # ... and reported
+    assert set(report.computed) == {("Mine", "B1"), ("Mine", "C1")}
+    assert set(report.native) == {("Mine", "B2"), ("Mine", "B3")}
+    assert refresh(book).unknown == report.unknown  # the engine does not "learn" FOOBAR
+
+
+def test_refresh_is_atomic(tmp_path, monkeypatch):
+    book = tmp_path / "user.xlsm"
+    _rich_workbook(book)
+    original = book.read_bytes()
+    calls = {"n": 0}
+    real = zipfile.ZipFile.writestr
+
+    def crash(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", crash)
+    with pytest.raises(OSError):
+        refresh(book)
+    assert book.read_bytes() == original
+    assert [p.name for p in tmp_path.iterdir()] == ["user.xlsm"]  # no temporary left
+
+
+def test_refresh_killed_mid_write_leaves_the_original(tmp_path):
+    """A refresh process killed at a random point leaves either the old or the new file."""
+    import sys
+    import time
+
+    book = tmp_path / "user.xlsm"
+    _rich_workbook(book)
+    original = book.read_bytes()
+    for delay in (0.5, 1.5, 2.5):
+        proc = subprocess.Popen([sys.executable, "-c",
+                                 f"from xlsmallcap.workbook.refresh import refresh; "
+                                 f"refresh(r'{book}')"])
+        time.sleep(delay)
+        proc.kill()
+        proc.wait()
+        data = book.read_bytes()
+        assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
+        if data != original:  # the refresh finished before the kill: a complete new file
+            assert load_workbook(book, data_only=True)["Mine"]["B1"].value is not None
+        book.write_bytes(original)
+
+
+def test_refresh_refuses_a_zip_bomb_and_garbage(tmp_path):
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/workbook.xml", b"<" + b" " * 50_000_000 + b"/>")
+    with pytest.raises(ooxml.WorkbookError, match="too large or too compressed"):
+        refresh(bomb)
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a zip")
+    res = CliRunner().invoke(app, ["refresh", str(junk)])
+    assert res.exit_code == 1 and "is not an .xlsx/.xlsm file" in res.output
+    assert junk.read_bytes() == b"not a zip"
+
+
+def test_refresh_resizes_an_array_formula(tmp_path):
+    wb = Workbook()
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    wb.active["A1"] = ArrayFormula("A1:B3", '=XLSC_HISTORY("IWM","2024-07-10","2024-07-16")')
+    path = tmp_path / "a.xlsx"
+    wb.save(path)
+    refresh(path)
+    ws = load_workbook(path)["Sheet"]
+    assert ws["A1"].value.ref == "A1:B6"
+    values = load_workbook(path, data_only=True)["Sheet"]
+    assert values["B6"].value == pytest.approx(api.prices("IWM")["2024-07-16"])
+
+
+def test_cli_refresh(tmp_path):
+    book = tmp_path / "t.xlsm"
+    shutil.copy(COMMITTED, book)
+    res = CliRunner().invoke(app, ["refresh", str(book)])
+    assert res.exit_code == 0, res.output
+    assert "xlsmallcap formulas" in res.output
+    assert CliRunner().invoke(app, ["refresh", str(tmp_path / "nope.xlsm")]).exit_code == 2
+
+
+# ----------------------------------------------------------------------------- batch
+def test_batch_builds_workbooks_in_parallel(tmp_path):
+    cfg = tmp_path / "batch.toml"
+    cfg.write_text('out_dir = "out"\nworkers = 2\nas_of = ["2021-01-29", "2024-07-16"]\n'
+                   'pairs = [["IWM", "SPY,QQQ,DIA"], ["IJR", "IWB"]]\n')
+    out_dir, jobs, workers = load_config(cfg)
+    assert workers == 2 and len(jobs) == 4 and out_dir == tmp_path / "out"
+    res = CliRunner().invoke(app, ["batch", str(cfg)])
+    assert res.exit_code == 0, res.output
+    assert "4 of 4 workbooks written" in res.output
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["IJR_vs_IWB_2021-01-29.xlsm", "IJR_vs_IWB_2024-07-16.xlsm",
+                     "IWM_vs_SPY-QQQ-DIA_2021-01-29.xlsm", "IWM_vs_SPY-QQQ-DIA_2024-07-16.xlsm"]
+    ws = load_workbook(tmp_path / "out" / "IJR_vs_IWB_2024-07-16.xlsm", data_only=True)
+    dash = ws["Dashboard"]
+    rot = api.rotation_score("IJR", ["IWB"], as_of="2024-07-16")
+    assert dash["B4"].value == pytest.approx(rot.score)
+    assert dash["E7"].value == "vs IWB"
+    assert ws["Settings"]["B4"].value == "IJR"
+
+
+def test_batch_failure_exits_non_zero_and_others_still_written(tmp_path):
+    out = tmp_path / "out"
+    jobs = [Job("IWM", ("SPY",), None), Job("NOPE", ("SPY",), None)]
+    result = run_batch(out, jobs, workers=1)
+    assert [p.name for p in result.written] == ["IWM_vs_SPY_latest.xlsm"]
+    assert "unknown ticker or series 'NOPE'" in result.failed["NOPE_vs_SPY_latest"]
+    cfg = tmp_path / "b.toml"
+    cfg.write_text('pairs = [["NOPE", "SPY"]]\nworkers = 1\n')
+    res = CliRunner().invoke(app, ["batch", str(cfg)])
+    assert res.exit_code == 1 and "failed NOPE_vs_SPY_latest" in res.output
+
+
+@pytest.mark.parametrize("small", ["../../etc/passwd", "/abs/path", "..", "a\\b:c*?"])
+def test_batch_file_names_cannot_leave_the_output_folder(tmp_path, small):
+    job = Job(small, ("SPY",), None)
+    path = output_path(tmp_path, job)
+    assert path.parent == tmp_path.resolve()
+    assert "/" not in path.name and "\\" not in path.name
+
+
+def test_batch_config_errors(tmp_path):
+    cfg = tmp_path / "b.toml"
+    cfg.write_text('as_of = ["16/07/2024"]\n')
+    res = CliRunner().invoke(app, ["batch", str(cfg)])
+    assert res.exit_code == 2 and "as_of must be dates like 2024-07-16" in res.output
+
+
+# ----------------------------------------------------------------------------- render
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
+                    reason="LibreOffice (soffice) and poppler (pdftoppm) are not installed")
+def test_render_with_libreoffice(built, tmp_path):
+    """LibreOffice draws every page with numbers, no error text, and the four charts."""
+    src = tmp_path / "render.xlsm"
+    shutil.copy(built, src)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(src)],
+                   check=True, capture_output=True, timeout=300)
+    pdf = tmp_path / "render.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    for bad in ("#NAME?", "#VALUE!", "#N/A", "#REF!", "Err:"):
+        assert bad not in text, bad
+    for needle in ("Emerging rotation", "Relative strength: small / large caps",
+                   "Rolling 63-day relative return", "Retail money-market fund assets",
+                   "Relative rotation trail", "Diversification", "2026-07-01"):
+        assert needle in text, needle
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "2", "-l", "2", str(pdf),
+                    str(tmp_path / "charts")], check=True)
+    png = next(tmp_path.glob("charts*.png"))
+    from PIL import Image
+
+    pixels = list(Image.open(png).convert("RGB").get_flattened_data())
+    coloured = sum(1 for r, g, b in pixels if abs(r - g) > 40 or abs(g - b) > 40)
+    assert coloured > 500  # the chart lines are drawn in colour
+    assert not math.isnan(coloured)
