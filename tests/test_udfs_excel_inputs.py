@@ -143,7 +143,10 @@ def test_unexpected_errors_are_caught(monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk on fire")
 
+    from xlsmallcap.excel import clear_memo
+
     monkeypatch.setattr(udfs, "relative_performance", boom)
+    clear_memo()
     out = udfs.REL_PERF(63.0)
     assert out == "#VALUE! REL_PERF failed: RuntimeError: disk on fire"
 
@@ -175,3 +178,20 @@ def test_update_macro_reports_in_the_status_bar(monkeypatch):
     assert app.status_bar == ("xlsmallcap: updated 1 series, 1 failed: "
                               "SPY: Yahoo Finance returned no prices")
     assert calls == ["calc"]
+
+
+def test_repeated_calls_are_memoised_until_the_data_changes(tmp_path, monkeypatch):
+    from xlsmallcap.data import store as store_mod
+    from xlsmallcap.excel import clear_memo
+
+    st = store_mod.DataStore(cache_dir=tmp_path / "c")
+    monkeypatch.setattr(store_mod, "_DEFAULT", st)
+    clear_memo()
+    calls = []
+    real = udfs.relative_performance
+    monkeypatch.setattr(udfs, "relative_performance", lambda *a: calls.append(1) or real(*a))
+    first = udfs.REL_PERF(63.0, None, "SPY")
+    assert udfs.REL_PERF(63.0, None, "SPY") == first and len(calls) == 1
+    st._write("SPY", st.series("SPY") * 1.0001, "csv")  # new data: recompute
+    udfs.REL_PERF(63.0, None, "SPY")
+    assert len(calls) == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -247,21 +248,60 @@ def frame_table(df: pd.DataFrame, headers: bool, date_header: str = "Date") -> l
     return table(rows)
 
 
+def _hashable(v: Any) -> Any:
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    return v
+
+
+#: Results of recent calls: Excel recalculates the same formulas with the same arguments
+#: again and again. Keyed by function, arguments, data version and today's date.
+_RESULTS: OrderedDict[tuple, Any] = OrderedDict()
+MEMO_SIZE = 4096
+
+
+def clear_memo() -> None:
+    _RESULTS.clear()
+
+
+def _data_version() -> tuple:
+    from xlsmallcap.data.store import get_store
+
+    st = get_store()
+    return (id(st), st.version(), dt.date.today())
+
+
 def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Never let an exception reach Excel: bad arguments and errors become ``#...`` messages."""
+    """Never let an exception reach Excel: bad arguments and errors become ``#...`` messages.
+
+    Results are memoised for identical arguments until the data changes.
+    """
 
     @functools.wraps(f)
     def wrapper(*args: Any) -> Any:
         try:
-            return f(*args)
+            key = (f.__name__, _hashable(list(args)), _data_version())
+            hash(key)
+        except TypeError:
+            key = None
+        if key is not None and key in _RESULTS:
+            _RESULTS.move_to_end(key)
+            return _RESULTS[key]
+        try:
+            out = f(*args)
         except ArgError as exc:
-            return str(exc)
+            out = str(exc)
         except (AnalysisError, DataError, KeyError) as exc:
             msg = str(exc).strip("'\"")
-            return f"#VALUE! {msg}"
+            out = f"#VALUE! {msg}"
         except MemoryError:
             return "#NUM! out of memory"
-        except Exception as exc:  # the UDF server must survive anything
+        except Exception as exc:  # the UDF server must survive anything; not memoised
             return f"#VALUE! {f.__name__} failed: {type(exc).__name__}: {exc}"[:255]
+        if key is not None:
+            _RESULTS[key] = out
+            if len(_RESULTS) > MEMO_SIZE:
+                _RESULTS.popitem(last=False)
+        return out
 
     return wrapper

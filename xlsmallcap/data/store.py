@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -89,6 +90,9 @@ class DataStore:
         self._groups: dict[str, pd.DataFrame] = {}
         self._memo: dict[str, tuple[int, pd.Series, str]] = {}
         self.problems: dict[str, str] = {}
+        self._generation = 0
+        self._meta_path = str(self.cache_dir / "meta.json")  # a str: os.stat is on a hot path
+        self._missing_until = 0.0
         #: Replaceable network functions (``yfinance.download`` and a URL fetch for FRED);
         #: ``None`` means the real ones. Tests put recorded responses here.
         self.yahoo_download = None
@@ -115,6 +119,19 @@ class DataStore:
         return FileLock(str(self.cache_dir / ".lock"), timeout=120)
 
     # ----------------------------------------------------------------- reading
+    def version(self) -> tuple[int, int]:
+        """Changes whenever stored data may have changed, in this process or another one
+        (every write also rewrites meta.json). Cheap: one stat."""
+        now = time.monotonic()
+        if self._missing_until > now:  # no cache yet: look again at most once a second
+            return self._generation, -1
+        try:
+            mtime = os.stat(self._meta_path).st_mtime_ns
+        except OSError:
+            self._missing_until = now + 1.0
+            mtime = -1
+        return self._generation, mtime
+
     def cached_ids(self) -> list[str]:
         if not self._series_dir.is_dir():
             return []
@@ -219,6 +236,8 @@ class DataStore:
         write_bytes_atomic(self.cache_dir / "meta.json",
                            (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
         self._memo.pop(sid, None)
+        self._generation += 1
+        self._missing_until = 0.0
 
     def _fetch_yahoo(self, sid: str, full: bool, download) -> tuple[pd.Series, str]:
         from xlsmallcap.data.yahoo import download_close

@@ -94,6 +94,7 @@ class Package:
         self.parts: dict[str, bytes] = {i.filename: zf.read(i) for i in infos}
         self.trees: dict[str, etree._ElementTree] = {}
         self.modified: set[str] = set()
+        self._rows: dict[str, dict] = {}
         if "xl/workbook.xml" not in self.parts:
             raise WorkbookError(f"{self.path.name} has no xl/workbook.xml")
         self.sheets = self._sheets()
@@ -157,33 +158,40 @@ class Package:
         return out
 
     # -------------------------------------------------------------------------- writing
+    def _index(self, sheet: str) -> dict[int, tuple[etree._Element, dict[int, etree._Element]]]:
+        """Row number -> (row element, column number -> cell element), built once per sheet."""
+        if sheet not in self._rows:
+            data = self.tree(self.sheets[sheet]).getroot().find(f"{_Q}sheetData")
+            self._rows[sheet] = {
+                int(r.get("r")): (r, {_split(c.get("r"))[1]: c for c in r.iterfind(f"{_Q}c")})
+                for r in data.iterfind(f"{_Q}row")}
+        return self._rows[sheet]
+
     def _cell_element(self, sheet: str, ref: str) -> etree._Element:
         """The ``<c>`` element at ``ref``, created (in row and column order) if missing."""
         self.modified.add(self.sheets[sheet])
-        root = self.tree(self.sheets[sheet]).getroot()
-        data = root.find(f"{_Q}sheetData")
+        rows = self._index(sheet)
         row_no, col_no = _split(ref)
-        row = None
-        for r in data.iterfind(f"{_Q}row"):
-            n = int(r.get("r"))
-            if n == row_no:
-                row = r
-                break
-            if n > row_no:
-                row = etree.Element(f"{_Q}row", r=str(row_no))
-                r.addprevious(row)
-                break
-        if row is None:
-            row = etree.SubElement(data, f"{_Q}row", r=str(row_no))
-        for c in row.iterfind(f"{_Q}c"):
-            rc = _split(c.get("r"))[1]
-            if rc == col_no:
-                return c
-            if rc > col_no:
-                new = etree.Element(f"{_Q}c", r=ref)
-                c.addprevious(new)
-                return new
-        return etree.SubElement(row, f"{_Q}c", r=ref)
+        if row_no not in rows:
+            data = self.tree(self.sheets[sheet]).getroot().find(f"{_Q}sheetData")
+            row = etree.Element(f"{_Q}row", r=str(row_no))
+            after = [n for n in rows if n > row_no]
+            if after:
+                rows[min(after)][0].addprevious(row)
+            else:
+                data.append(row)
+            rows[row_no] = (row, {})
+        row, cells = rows[row_no]
+        if col_no in cells:
+            return cells[col_no]
+        c = etree.Element(f"{_Q}c", r=ref)
+        after = [n for n in cells if n > col_no]
+        if after:
+            cells[min(after)].addprevious(c)
+        else:
+            row.append(c)
+        cells[col_no] = c
+        return c
 
     def set_cached(self, sheet: str, ref: str, value: Any, formula_result: bool = True) -> None:
         """Store ``value`` as the cell's cached value, keeping its formula and style.

@@ -89,6 +89,12 @@ def _result(r: Any) -> Any:
     return _plain(r)
 
 
+#: Compiled formulas by text, shared by every refresh in the process (a batch refreshes the
+#: same template many times). The compiled functions call the xlsmallcap functions by module
+#: attribute, so they stay valid.
+_COMPILED: dict[str, tuple[Any, list[str]]] = {}
+
+
 class _Engine:
     def __init__(self, pkg: Package) -> None:
         import formulas
@@ -134,6 +140,9 @@ class _Engine:
         return self.registry.get(name, not_implemented) is not not_implemented
 
     def compiled(self, formula: str):
+        if formula in _COMPILED:  # compiled by an earlier refresh in this process
+            self._compiled.setdefault(formula, _COMPILED[formula][0])
+            self.functions_of.setdefault(formula, _COMPILED[formula][1])
         if formula not in self._compiled:
             from formulas.tokens.operand import Empty
 
@@ -152,6 +161,7 @@ class _Engine:
             self._compiled[formula] = builder.compile()
             self.functions_of[formula] = [str(t.name).upper() for t in tokens
                                           if type(t).__name__ == "Function"]
+            _COMPILED[formula] = (self._compiled[formula], self.functions_of[formula])
         return self._compiled[formula]
 
     def _omitted_only_in_ours(self, tokens) -> bool:

@@ -1,0 +1,191 @@
+"""Speed and memory of xlsmallcap, each figure against a baseline measured in the same run.
+
+    python benchmarks/run.py [--quick]
+
+Not part of the test run: timings depend on the machine. Prints one line per figure with its
+baseline, the ratio and the target from the issue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+ROWS: list[tuple[str, str, str, str, str]] = []
+
+
+def timeit(f: Callable[[], object], repeat: int, inner: int = 1) -> list[float]:
+    """Per-call seconds of ``repeat`` samples, each the mean of ``inner`` calls."""
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(inner):
+            f()
+        out.append((time.perf_counter() - t) / inner)
+    return out
+
+
+def row(name: str, value: str, baseline: str, ratio: str, target: str) -> None:
+    ROWS.append((name, value, baseline, ratio, target))
+    print(f"{name:<44} {value:>12} {baseline:>12} {ratio:>8}   {target}", flush=True)
+
+
+def bench_udfs(repeat: int) -> None:
+    from xlsmallcap import udfs
+    from xlsmallcap.data.store import get_store
+
+    st = get_store()
+    iwm, spy = st.series("IWM"), st.series("SPY")
+    common = iwm.index.intersection(spy.index)
+    a, b = iwm.reindex(common).to_numpy(), spy.reindex(common).to_numpy()
+    qqq, dia = (st.series(t).reindex(common).to_numpy() for t in ("QQQ", "DIA"))
+    w = st.series("WRMFNS").to_numpy()
+
+    def np_rel():
+        return (a[-1] / a[-64]) / (b[-1] / b[-64]) - 1
+
+    def np_score():
+        out = []
+        for bb in (b, qqq, dia):
+            r = a[-85:] / bb[-85:]
+            rp = r[21:] / r[:-21] - 1
+            out.append(np.mean(rp[-63:] > 0))
+        return np.mean(out)
+
+    def np_cash():
+        return np.clip(0.5 + np.log(w[-1] / w[-53]) / 0.4, 0, 1)
+
+    def np_hist():
+        return a[-5:].tolist()
+
+    cases = [
+        ("REL_PERF(63)", lambda: udfs.REL_PERF(63.0), np_rel),
+        ("ROTATION_SCORE()", lambda: udfs.ROTATION_SCORE(), np_score),
+        ("CASH_STICKINESS()", lambda: udfs.CASH_STICKINESS(), np_cash),
+        ("XLSC_HISTORY(IWM, 5 days)",
+         lambda: udfs.XLSC_HISTORY("IWM", "2024-07-10", "2024-07-16"), np_hist),
+    ]
+    # Informational: the first call for a new argument (memo miss, data already loaded).
+    days = [d.strftime("%Y-%m-%d") for d in common[-400:-100]]
+    it = iter(days)
+    t = timeit(lambda: udfs.REL_PERF(63.0, None, None, next(it)), 1, 100)
+    it2 = iter(days[100:])
+    t2 = timeit(lambda: udfs.ROTATION_SCORE(None, None, next(it2)), 1, 100)
+    row("first call REL_PERF(63, as_of) (no memo)", f"{t[0] * 1e3:.3f} ms", "-", "-",
+        "(informational)")
+    row("first call ROTATION_SCORE(as_of) (no memo)", f"{t2[0] * 1e3:.3f} ms", "-", "-",
+        "(informational)")
+    for name, call, base in cases:
+        call()  # warm: data loaded, first computation done
+        t = timeit(call, repeat, 20)
+        tb = timeit(base, repeat, 20)
+        med, medb = statistics.median(t), statistics.median(tb)
+        row(f"warm {name}", f"{med * 1e3:.3f} ms", f"{medb * 1e3:.3f} ms",
+            f"{med / medb:.2f}x", "<= 3x and <= 0.3 ms")
+
+
+def bench_import(repeat: int) -> None:
+    """Interleaved, so that a busy moment of the machine hits both alike."""
+    env = dict(os.environ, XLSMALLCAP_CACHE_DIR=tempfile.mkdtemp())
+    times: dict[str, list[float]] = {"import pandas": [], "import xlsmallcap.udfs": []}
+    for _ in range(repeat):
+        for code, out in times.items():
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, env=env)
+            out.append(time.perf_counter() - t)
+    base = statistics.median(times["import pandas"])
+    ours = statistics.median(times["import xlsmallcap.udfs"])
+    row("cold import xlsmallcap.udfs", f"{ours:.3f} s", f"{base:.3f} s",
+        f"{ours / base:.2f}x", "<= 1.25x (python -c 'import pandas')")
+
+
+def bench_refresh(repeat: int) -> None:
+    from openpyxl import load_workbook
+
+    from xlsmallcap.workbook.refresh import refresh
+
+    src = ROOT / "workbooks" / "xlsmallcap.xlsm"
+    tmp = Path(tempfile.mkdtemp())
+
+    def openpyxl_round_trip():
+        wb = load_workbook(src, keep_vba=True)
+        wb.save(tmp / "o.xlsm")
+
+    def ours():
+        shutil.copy(src, tmp / "r.xlsm")
+        refresh(tmp / "r.xlsm")
+
+    ours()  # warm the data memo, as a second refresh in one process would be
+    t = statistics.median(timeit(ours, repeat))
+    tb = statistics.median(timeit(openpyxl_round_trip, repeat))
+    row("headless refresh of the template", f"{t:.3f} s", f"{tb:.3f} s", f"{t / tb:.2f}x",
+        "<= 3x (openpyxl load + save)")
+
+
+def bench_batch(n: int) -> None:
+    from xlsmallcap.workbook.batch import Job, run_batch
+
+    dates = ["2016-11-18", "2017-03-31", "2020-11-30", "2020-12-31", "2021-01-29",
+             "2021-03-12", "2023-10-31", "2024-07-16", "2024-07-31", "2024-08-30"]
+    import datetime as dt
+
+    pairs = [("IWM", ("SPY", "QQQ", "DIA")), ("IJR", ("IWB",))]
+    jobs = [Job(s, b, dt.date.fromisoformat(d)) for s, b in pairs for d in dates][:n]
+    times = {}
+    for workers in (1, 2):
+        out = Path(tempfile.mkdtemp())
+        t = time.perf_counter()
+        res = run_batch(out, jobs, workers)
+        times[workers] = time.perf_counter() - t
+        assert res.ok, res.failed
+    row(f"batch of {len(jobs)} workbooks, 2 processes", f"{times[2]:.2f} s",
+        f"{times[1]:.2f} s", f"{times[1] / times[2]:.2f}x faster", ">= 1.7x faster")
+
+
+def bench_memory() -> None:
+    code = (
+        "import resource, xlsmallcap.udfs as u\n"
+        "from xlsmallcap.data.catalog import CATALOG\n"
+        "from xlsmallcap.data.store import get_store\n"
+        "[get_store().series(s.id) for s in CATALOG]\n"
+        "calls = [u.ROTATION_SCORE(), u.ROTATION_VERDICT(), u.ROTATION_DETAIL(), u.REL_PERF(63),"
+        " u.REL_PERF_SERIES(), u.CASH_STICKINESS(), u.RATE_SENSITIVITY(), u.VOL_RATIO(),"
+        " u.ROTATION_QUADRANT(), u.BASE_RATE(), u.XLSC_HISTORY('IWM', '2024-07-01'),"
+        " u.DATA_STATUS(), u.CHART_SERIES('rs')]\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    env = dict(os.environ, XLSMALLCAP_CACHE_DIR=tempfile.mkdtemp())
+    out = subprocess.run([sys.executable, "-c", code], check=True, env=env,
+                         capture_output=True, text=True).stdout
+    mb = int(out.split()[-1]) / 1024
+    row("peak RSS: all data loaded, every UDF once", f"{mb:.0f} MB", "-", "-", "<= 250 MB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = ap.parse_args()
+    rep = 5 if args.quick else 15
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.system()} {platform.release()}")
+    print(f"{'figure':<44} {'value':>12} {'baseline':>12} {'ratio':>8}   target")
+    bench_udfs(rep)
+    bench_import(max(rep, 11))
+    bench_refresh(3 if args.quick else 5)
+    bench_batch(20)
+    bench_memory()
+
+
+if __name__ == "__main__":
+    main()
