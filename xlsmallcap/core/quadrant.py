@@ -36,8 +36,10 @@ def quadrant_trail(small: pd.Series, bench: pd.Series, ratio_window: int = 63,
     ratio = 100.0 * rs / rs.rolling(n, min_periods=n).mean()
     mom = 100.0 * ratio / ratio.shift(m)
     out = pd.DataFrame({"ratio": ratio, "momentum": mom}).dropna()
-    out["quadrant"] = [quadrant_label(r, q) for r, q in zip(out["ratio"], out["momentum"],
-                                                            strict=True)]
+    up, strong = out["momentum"].to_numpy() > 100, out["ratio"].to_numpy() > 100
+    # The same rule as quadrant_label, for every row at once.
+    out["quadrant"] = np.select([strong & up, strong, up], ["Leading", "Weakening", "Improving"],
+                                "Lagging")
     return out
 
 

@@ -10,6 +10,7 @@ A config (TOML)::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import shutil
@@ -149,17 +150,41 @@ def run_batch(out_dir: Path, jobs: list[Job], workers: int = 2,
     try:
         for job in jobs:
             output_path(out_dir, job)  # refuse unsafe names before any work
+        _warm_up(jobs)
         if workers == 1:
             for job in jobs:
                 _collect(result, job, lambda j=job: build_one(template, out_dir, j), progress)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
                 futures = {pool.submit(build_one, template, out_dir, j): j for j in jobs}
                 for fut in as_completed(futures):
                     _collect(result, futures[fut], fut.result, progress)
     finally:
         template.unlink(missing_ok=True)
     return result
+
+
+def _warm_up(jobs: list[Job]) -> None:
+    """Engine and data loaded once in this process; forked workers inherit them."""
+    from xlsmallcap import api
+    from xlsmallcap.data.errors import DataError
+    from xlsmallcap.data.store import get_store
+    from xlsmallcap.workbook.refresh import warm_up
+
+    warm_up()
+    names = {api.GROWTH, api.MMF_WEEKLY, api.MMF_MONTHLY, api.POLICY_RATE, api.TWO_YEAR,
+             api.SMB, *(t for j in jobs for t in (j.small, *j.benchmarks))}
+    for name in names:
+        with contextlib.suppress(DataError):  # an unknown ticker is reported by its job
+            get_store().series(name)
+
+
+def _context():
+    """Fork on Linux, so workers start with the warm engine and data (Python 3.14 changes the
+    default start method); the platform default elsewhere."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
 
 def _collect(result: BatchResult, job: Job, get: Callable[[], Path],

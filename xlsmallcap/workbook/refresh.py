@@ -57,6 +57,15 @@ class _Omitted:
 OMITTED = _Omitted()
 
 
+def warm_up() -> None:
+    """Load the formula engine's function registry (about 1.5 s: it imports scipy) once, e.g.
+    in a batch's parent process before worker processes are forked."""
+    import formulas
+
+    formulas.get_functions()
+    _functions()
+
+
 def _plain(x: Any) -> Any:
     import schedula as sh
     from formulas.tokens.operand import XlError
