@@ -150,7 +150,7 @@ def test_corrupt_cache_file_falls_back_to_snapshot_and_is_reported(store):
     (store.cache_dir / "series" / "SPY.csv").write_bytes(b"\x00\xffgarbage")
     s = store.series("SPY")
     assert s.size == 8412 and store.source("SPY") == "snapshot"
-    assert "unreadable" in store.problems["SPY"]
+    assert "corrupt" in store.problems["SPY"] and "using the snapshot" in store.problems["SPY"]
 
 
 def test_import_and_export(store, tmp_path):

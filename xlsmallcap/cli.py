@@ -35,8 +35,9 @@ def _split(values: list[str] | None) -> list[str] | None:
 def data_status() -> None:
     """Per series: source, first and last date, rows and how stale it is."""
     rows = _store().status()
-    cells = [[r.id, r.source, f"{r.first}", f"{r.last}", f"{r.rows:,}", f"{r.stale_days} d",
-              r.description] for r in rows]
+    cells = [[r.id, r.source, f"{r.first or '-'}", f"{r.last or '-'}", f"{r.rows:,}",
+              "-" if r.stale_days is None else f"{r.stale_days} d", r.description]
+             for r in rows]
     table = Table(title="xlsmallcap data", header_style="bold")
     names = ("series", "source", "first", "last", "rows", "stale", "description")
     for i, col in enumerate(names):
@@ -148,7 +149,10 @@ def report(
 
     try:
         when = _parse_date(as_of)
-        rep = api.report(when, small, _split([benchmarks]), store=_store())
+        bench = _split([benchmarks])
+        if not bench:
+            raise ValueError("--benchmarks must name at least one ticker, e.g. SPY,QQQ,DIA")
+        rep = api.report(when, small, bench, store=_store())
     except (AnalysisError, DataError, ValueError) as exc:
         err.print(f"[red]error[/]: {exc}")
         raise typer.Exit(2) from exc

@@ -15,6 +15,7 @@ never touches stored data.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -63,10 +64,10 @@ class SeriesStatus:
     id: str
     description: str
     source: str
-    first: date
-    last: date
+    first: date | None
+    last: date | None
     rows: int
-    stale_days: int
+    stale_days: int | None
     note: str = ""
 
 
@@ -90,6 +91,7 @@ class DataStore:
         self._groups: dict[str, pd.DataFrame] = {}
         self._memo: dict[str, tuple[int, pd.Series, str]] = {}
         self.problems: dict[str, str] = {}
+        self.meta_problem = ""
         self._generation = 0
         self._meta_path = str(self.cache_dir / "meta.json")  # a str: os.stat is on a hot path
         self._missing_until = 0.0
@@ -107,9 +109,17 @@ class DataStore:
         return self._series_dir / f"{sid}.csv"
 
     def _meta(self) -> dict[str, dict[str, str]]:
+        path = self.cache_dir / "meta.json"
         try:
-            return json.loads((self.cache_dir / "meta.json").read_text())
-        except (OSError, ValueError):
+            meta = json.loads(path.read_text())
+            if not isinstance(meta, dict):
+                raise ValueError("not a JSON object")
+            self.meta_problem = ""
+            return meta
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            self.meta_problem = f"{path} is unreadable ({exc}); checksums not verified"
             return {}
 
     def _lock(self):
@@ -161,19 +171,29 @@ class DataStore:
         source = "snapshot"
         if mtime >= 0:
             try:
-                df = csv_to_frame(path.read_bytes())
+                data = path.read_bytes()
+                entry = self._meta().get(sid, {})
+                if entry.get("sha256") and hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                    raise ValueError("its checksum does not match: truncated or changed "
+                                     "outside xlsmallcap")
+                df = csv_to_frame(data)
                 s = df.iloc[:, 0].dropna()
                 if s.empty:
                     raise ValueError("no rows")
                 if sid in BY_ID and BY_ID[sid].kind == "price" and (s <= 0).any():
                     raise ValueError("non-positive prices")
-                source = self._meta().get(sid, {}).get("source", "cache")
+                source = entry.get("source", "cache")
                 self.problems.pop(sid, None)
             except (OSError, ValueError, UnicodeDecodeError) as exc:
-                self.problems[sid] = f"cache file {path} is unreadable ({exc}); using the snapshot"
+                fallback = "using the snapshot" if sid in BY_ID else "no other copy"
+                self.problems[sid] = (f"cache file {path} is corrupt ({exc}); {fallback}; "
+                                      "`xlsmallcap data update` rebuilds it")
                 s = None
         if s is None:
             if sid not in BY_ID:
+                if mtime >= 0:
+                    raise DataError(f"the stored data for {sid} is corrupt: "
+                                    f"{self.problems[sid]}")
                 raise UnknownSeriesError(sid, self.available())
             s = self._snapshot_series(sid)
             source = "snapshot"
@@ -214,21 +234,28 @@ class DataStore:
         today = today or date.today()
         out = []
         for sid in self.available():
-            s, source = self._load(sid)
+            try:
+                s, source = self._load(sid)
+            except DataError:  # a user's series whose only copy is corrupt
+                out.append(SeriesStatus(sid, self.describe(sid), "cache", None, None, 0, None,
+                                        self.problems.get(sid, "corrupt")))
+                continue
             last = s.index[-1].date()
+            note = self.problems.get(sid, "")
+            if not note and source != "snapshot" and self.meta_problem:
+                note = self.meta_problem
             out.append(SeriesStatus(sid, self.describe(sid), source, s.index[0].date(), last,
-                                    int(s.size), (today - last).days,
-                                    self.problems.get(sid, "")))
+                                    int(s.size), (today - last).days, note))
         return out
 
     # ----------------------------------------------------------------- writing
     def _write(self, sid: str, s: pd.Series, source: str, description: str | None = None
                ) -> None:
         """Store one series atomically and record where it came from (caller holds the lock)."""
-        frame = s.rename(sid).to_frame()
-        write_bytes_atomic(self._cache_file(sid), frame_to_csv(frame))
+        data = frame_to_csv(s.rename(sid).to_frame())
+        write_bytes_atomic(self._cache_file(sid), data)
         meta = self._meta()
-        entry = {"source": source,
+        entry = {"source": source, "sha256": hashlib.sha256(data).hexdigest(),
                  "updated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
         if description:
             entry["description"] = description
