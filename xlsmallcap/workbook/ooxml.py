@@ -45,7 +45,8 @@ class WorkbookError(ValueError):
     """The file is not a workbook this module can read safely."""
 
 
-def _split(ref: str) -> tuple[int, int]:
+def split_ref(ref: str) -> tuple[int, int]:
+    """(row, column) of a cell reference such as ``$B$3``."""
     col, row = coordinate_from_string(ref.replace("$", ""))
     return row, column_index_from_string(col)
 
@@ -163,7 +164,7 @@ class Package:
         if sheet not in self._rows:
             data = self.tree(self.sheets[sheet]).getroot().find(f"{_Q}sheetData")
             self._rows[sheet] = {
-                int(r.get("r")): (r, {_split(c.get("r"))[1]: c for c in r.iterfind(f"{_Q}c")})
+                int(r.get("r")): (r, {split_ref(c.get("r"))[1]: c for c in r.iterfind(f"{_Q}c")})
                 for r in data.iterfind(f"{_Q}row")}
         return self._rows[sheet]
 
@@ -171,7 +172,7 @@ class Package:
         """The ``<c>`` element at ``ref``, created (in row and column order) if missing."""
         self.modified.add(self.sheets[sheet])
         rows = self._index(sheet)
-        row_no, col_no = _split(ref)
+        row_no, col_no = split_ref(ref)
         if row_no not in rows:
             data = self.tree(self.sheets[sheet]).getroot().find(f"{_Q}sheetData")
             row = etree.Element(f"{_Q}row", r=str(row_no))

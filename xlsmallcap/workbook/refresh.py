@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from xlsmallcap.workbook.ooxml import Cell, Package, array_cells, cell_ref, to_excel_value
+from xlsmallcap.workbook.ooxml import (
+    Cell,
+    Package,
+    array_cells,
+    cell_ref,
+    split_ref,
+    to_excel_value,
+)
 
 Key = tuple[str, str]
 
@@ -124,6 +131,7 @@ class _Engine:
         self.parser = formulas.Parser
         self._compiled: dict[str, Any] = {}
         self.functions_of: dict[str, list[str]] = {}
+        self._inputs: dict[Key, list[list[list[Key]]]] = {}
         self.results: dict[Key, Any] = {}
         self._busy: set[Key] = set()
         self.failed: set[Key] = set()
@@ -209,14 +217,17 @@ class _Engine:
             return self._targets(defined, sheet, depth + 1)
         return sheet, name.replace("$", "")
 
-    def input_keys(self, key: Key) -> list[list[Key]]:
-        c = self.cells[key]
-        out = []
-        for name in self.compiled(c.formula).inputs:
-            sheet, rng = self._targets(name, c.sheet)
-            out.append([(sheet, r) for row in array_cells(rng if ":" in rng else f"{rng}:{rng}")
-                        for r in row])
-        return out
+    def input_keys(self, key: Key) -> list[list[list[Key]]]:
+        """Per input of the cell's formula, the cells it reads, row by row (computed once)."""
+        if key not in self._inputs:
+            c = self.cells[key]
+            out = []
+            for name in self.compiled(c.formula).inputs:
+                sheet, rng = self._targets(name, c.sheet)
+                refs = array_cells(rng if ":" in rng else f"{rng}:{rng}")
+                out.append([[(sheet, r) for r in row] for row in refs])
+            self._inputs[key] = out
+        return self._inputs[key]
 
     # ------------------------------------------------------------------ values
     def value(self, key: Key, dirty: set[Key]) -> Any:
@@ -228,8 +239,8 @@ class _Engine:
                 self.failed.add(anchor)  # dependents see its cached value
                 return self.value(key, dirty)
             if isinstance(res, list):
-                a_row, a_col = _rc(anchor[1])
-                row, col = _rc(key[1])
+                a_row, a_col = split_ref(anchor[1])
+                row, col = split_ref(key[1])
                 i, j = row - a_row, col - a_col
                 res = res[i][j] if i < len(res) and j < len(res[i]) else None
             elif key != anchor:
@@ -249,26 +260,18 @@ class _Engine:
         try:
             func = self.compiled(self.cells[key].formula)
             args = []
-            for group, name in zip(self.input_keys(key), func.inputs, strict=True):
-                vals = [self.value(k, dirty) for k in group]
-                vals = [sh.EMPTY if v is None else v for v in vals]
-                if len(group) == 1 and ":" not in name:
-                    args.append(vals[0])
+            for rows, name in zip(self.input_keys(key), func.inputs, strict=True):
+                vals = [[self.value(k, dirty) for k in row] for row in rows]
+                vals = [[sh.EMPTY if v is None else v for v in row] for row in vals]
+                if len(rows) == 1 and len(rows[0]) == 1 and ":" not in name:
+                    args.append(vals[0][0])
                 else:
-                    rows = array_cells(self._targets(name, key[0])[1])
-                    width = len(rows[0])
-                    args.append(np.array(vals, dtype=object).reshape(len(rows), width))
+                    args.append(np.array(vals, dtype=object))
             res = _result(func(*args))
         finally:
             self._busy.discard(key)
         self.results[key] = res
         return res
-
-
-def _rc(ref: str) -> tuple[int, int]:
-    from xlsmallcap.workbook.ooxml import _split
-
-    return _split(ref)
 
 
 def _dirty(engine: _Engine, report: RefreshReport) -> tuple[set[Key], set[Key]]:
@@ -278,7 +281,8 @@ def _dirty(engine: _Engine, report: RefreshReport) -> tuple[set[Key], set[Key]]:
     deps: dict[Key, set[Key]] = {}
     for k in formula_cells:
         try:
-            deps[k] = {engine.anchor_of.get(x, x) for g in engine.input_keys(k) for x in g}
+            deps[k] = {engine.anchor_of.get(x, x) for rows in engine.input_keys(k)
+                       for row in rows for x in row}
         except Exception as exc:  # a formula the engine cannot parse
             name = re.match(r"\s*=?\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\(", formula_cells[k].formula)
             report.unknown[k] = name.group(1).upper() if name else f"unparsable ({exc})"
@@ -320,7 +324,7 @@ def _write(pkg: Package, cell: Cell, result: Any, report: RefreshReport) -> None
     if isinstance(result, list) and cell.array_ref:
         rows = len(result)
         cols = max(len(r) for r in result)
-        r0, c0 = _rc(cell.ref)
+        r0, c0 = split_ref(cell.ref)
         new_ref = f"{cell.ref}:{cell_ref(r0 + rows - 1, c0 + cols - 1)}"
         old = {ref for row in array_cells(cell.array_ref) for ref in row}
         for i, row in enumerate(result):
@@ -368,7 +372,7 @@ def refresh(path: Path | str, out: Path | str | None = None) -> RefreshReport:
 
 def _evaluate_all(engine: _Engine, pkg: Package, ours: set[Key], dirty: set[Key],
                   report: RefreshReport) -> None:
-    for key in sorted(dirty, key=lambda k: (k[0], _rc(k[1]))):
+    for key in sorted(dirty, key=lambda k: (k[0], split_ref(k[1]))):
         cell = engine.cells[key]
         try:
             result = engine.evaluate(key, dirty)
