@@ -100,6 +100,7 @@ def _dashboard(wb) -> None:
     ws["B3"].font = Font(bold=True, size=13)
     ws["B4"].number_format = "0"
     ws["B5"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws["A5"].alignment = Alignment(vertical="top")
     ws.merge_cells("B5:G5")
     ws.row_dimensions[5].height = 48
     for verdict, colour in VERDICT_COLOURS.items():
@@ -142,6 +143,7 @@ def _dashboard(wb) -> None:
     for i, (label, formula, fmt) in enumerate(figures, start=14):
         ws.cell(row=i, column=4, value=label)
         c = ws.cell(row=i, column=5, value=formula)
+        c.alignment = Alignment(horizontal="right")
         if fmt:
             c.number_format = fmt
     widths = {"A": 30, "B": 22, "C": 3, "D": 28, "E": 13, "F": 14, "G": 12}
