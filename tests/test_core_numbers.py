@@ -15,7 +15,6 @@ import pytest
 from conftest import RAW
 
 from xlsmallcap import api
-from xlsmallcap.core.rotation import verdict
 
 
 @pytest.fixture(autouse=True)
@@ -90,16 +89,27 @@ def test_rotation_components_match_raw(as_of):
     assert r.rel_short == pytest.approx(statistics.fmean(rel21), rel=1e-10)
     assert r.funding == pytest.approx(funding, abs=1e-12)
     assert r.score == pytest.approx(score, rel=1e-10)
-    assert r.verdict == verdict(pers, statistics.fmean(rel63), statistics.fmean(rel21), beaten,
-                                funding)
+    # The verdict's test statistics, from the raw closes: persistence (63 days, 21-day
+    # sub-window) and the 63-day relative log return scaled by 756-day daily volatility.
+    e = r.evidence
+    assert e.persistence == pytest.approx(pers, abs=1e-12)
+    zs = []
+    for b in benches.values():
+        days = [d for d in sorted(s) if d <= as_of and d in b][-757:]
+        x = [math.log(s[days[i + 1]] / s[days[i]]) - math.log(b[days[i + 1]] / b[days[i]])
+             for i in range(756)]
+        zs.append(sum(x[-63:]) / (statistics.stdev(x) * math.sqrt(63)))
+    assert e.lookback_z == pytest.approx(statistics.fmean(zs), rel=1e-9)
+    assert e.breadth == pytest.approx(beaten, abs=1e-12)
 
 
 EPISODES = {
     "2016-12-09": {"Emerging rotation", "Diversification"},   # post-election surge, young
     "2017-03-24": {"Large-cap leadership", "Bobbling"},       # ... that faded
-    "2021-01-29": {"Rotation"},                               # the sustained 2020-21 run
+    "2020-12-31": {"Rotation"},                               # the sustained 2020-21 run
+    "2021-01-29": {"Rotation"},
     "2021-03-12": {"Rotation"},
-    "2023-10-31": {"Large-cap leadership"},
+    "2023-05-31": {"Large-cap leadership"},                   # 2023: mega-cap leadership
     "2024-07-16": {"Diversification"},                        # the surge in question
     "2024-08-30": {"Bobbling"},                               # it faded within weeks
     "2025-01-31": {"Bobbling", "Large-cap leadership"},       # post-election 2024 fade

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from xlsmallcap.core.frame import aligned, check_window, upto
+from xlsmallcap.core.stats import hac_slope
 
 #: A rate "moved" in a step when it changed by at least 5 bp; fewer than 3 such moves -> NaN.
 MIN_MOVE = 0.05
@@ -17,12 +18,25 @@ MIN_MOVES = 3
 
 @dataclass(frozen=True)
 class Sensitivity:
-    """Relative return of small vs large per +1 percentage point of a rate, over one window."""
+    """Relative return of small vs large per +1 percentage point of a rate, over one window.
+
+    ``se`` is the Newey-West (HAC) standard error of ``beta``; ``t = beta / se``.
+    """
 
     rate: str
     beta: float
     correlation: float
     observations: int
+    se: float = float("nan")
+
+    @property
+    def t(self) -> float:
+        return self.beta / self.se if np.isfinite(self.se) and self.se > 0 else float("nan")
+
+    @property
+    def significant(self) -> bool:
+        """``|t| >= 2``; below that the figure is reported as "not significant"."""
+        return bool(np.isfinite(self.t) and abs(self.t) >= 2.0)
 
     @property
     def per_cut(self) -> float:
@@ -39,9 +53,11 @@ def rate_sensitivity(small: pd.Series, large: pd.Series, rates: Mapping[str, pd.
     back from the last (non-overlapping weekly steps by default). For each step:
     ``x = ln(S_t/S_{t-1}) - ln(L_t/L_{t-1})`` and ``dy = y_t - y_{t-1}`` (pp; each rate's last
     value on or before the date). Then ``beta = cov(x, dy) / var(dy)`` (relative log return per
-    +1 pp) and the correlation. A negative beta means small caps gain on large caps when the rate
-    falls: the rate-cut catalyst. NaN when the rate did not move in the window (fewer than 3
-    steps with a change of at least 5 bp, e.g. fed funds on hold) or fewer than 3 steps exist.
+    +1 pp), its Newey-West standard error (Bartlett kernel, ``floor(4 (n/100)^(2/9))`` lags, see
+    :func:`xlsmallcap.core.stats.hac_slope`) and the correlation. A negative beta means small caps
+    gain on large caps when the rate falls: the rate-cut catalyst. NaN when the rate did not move
+    in the window (fewer than 3 steps with a change of at least 5 bp, e.g. fed funds on hold) or
+    fewer than 3 steps exist.
     """
     w = check_window(window, minimum=2)
     st = check_window(step, "step")
@@ -59,7 +75,7 @@ def rate_sensitivity(small: pd.Series, large: pd.Series, rates: Mapping[str, pd.
         if xs.size < 3 or np.sum(np.abs(ys) >= MIN_MOVE) < MIN_MOVES:
             out.append(Sensitivity(name, float("nan"), float("nan"), int(xs.size)))
             continue
-        beta = float(np.cov(xs, ys, ddof=1)[0, 1] / np.var(ys, ddof=1))
+        est = hac_slope(xs, ys)
         corr = float(np.corrcoef(xs, ys)[0, 1]) if np.std(xs) > 0 else float("nan")
-        out.append(Sensitivity(name, beta, corr, int(xs.size)))
+        out.append(Sensitivity(name, est.value, corr, int(xs.size), est.se))
     return out

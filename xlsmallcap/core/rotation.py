@@ -12,6 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xlsmallcap.core.evidence import (
+    CONFIRM_DAYS,
+    ENTER_P,
+    EXIT_P,
+    MIN_DAYS,
+    STATES,
+    Evidence,
+    relative_log_returns,
+    rotation_evidence,
+)
 from xlsmallcap.core.frame import AnalysisError, aligned, check_window
 from xlsmallcap.core.relative import persistence, relative_performance, total_return
 
@@ -21,21 +31,16 @@ WEIGHTS = {"persistence": 0.45, "magnitude": 0.25, "breadth": 0.15, "funding": 0
 FULL_MAGNITUDE = 0.10
 #: Large-cap growth return over the sub-window that maps to funding 0 (rising) / 1 (falling).
 FUNDING_SPAN = 0.05
-#: Verdict thresholds (justified in docs/methodology.md by the episode table).
-ROTATION_PERSISTENCE = 0.70
-EMERGING_PERSISTENCE = 0.40
-EMERGING_FUNDING = 0.35
-LEADERSHIP_PERSISTENCE = 0.30
-#: "Ahead now" means more than +0.5% over the short window (a dead band against noise).
-SHORT_DEADBAND = 0.005
-
-VERDICTS = ("Rotation", "Emerging rotation", "Diversification", "Bobbling",
-            "Large-cap leadership")
-
+VERDICTS = STATES
 
 @dataclass(frozen=True)
 class RotationResult:
-    """The score, the verdict and every component, for one ``as_of`` date."""
+    """The score, the verdict with its evidence, and every component, for one ``as_of`` date.
+
+    ``p_value`` is the one-sided p-value that small caps lead beyond chance (both the 63-day
+    relative return and persistence, see :mod:`xlsmallcap.core.evidence`); ``p_large`` the same
+    for large caps; ``since`` the first day of the current verdict inside the warm-up.
+    """
 
     as_of: pd.Timestamp
     score: float
@@ -50,6 +55,11 @@ class RotationResult:
     growth_return: float
     beaten: int
     benchmarks: int
+    p_value: float
+    p_large: float
+    since: pd.Timestamp
+    evidence: Evidence
+    to_rotation: str
 
 
 def funding_score(growth_return: float) -> float:
@@ -80,52 +90,42 @@ def score_components(persist: float, rel: float, beaten_share: float, funding: f
                     + WEIGHTS["breadth"] * beaten_share + WEIGHTS["funding"] * funding)
 
 
-def verdict(persist: float, rel_lookback: float, rel_short: float, beaten_share: float,
-            funding: float) -> str:
-    """The verdict from the components, first matching rule wins.
-
-    1. Rotation: persistence >= 0.70, ahead over the lookback, beating >= 2/3 of benchmarks.
-    "Ahead now" means a short-window relative return above +0.5%.
-
-    2. Emerging rotation: ahead now and over the lookback, persistence >= 0.40,
-       and large-cap growth not rallying (funding >= 0.35).
-    3. Diversification: ahead now, but not yet persistent or everything is rising.
-    4. Bobbling: behind now, but led at times (persistence >= 0.30) or still ahead over the
-       lookback: a surge that faded.
-    5. Large-cap leadership: otherwise.
-    Returns "" when a component is NaN (not enough data).
-    """
-    if not all(np.isfinite([persist, rel_lookback, rel_short, beaten_share, funding])):
-        return ""
-    if persist >= ROTATION_PERSISTENCE and rel_lookback > 0 and beaten_share >= 2 / 3 - 1e-9:
-        return "Rotation"
-    ahead_now = rel_short > SHORT_DEADBAND
-    if ahead_now and rel_lookback > 0 and persist >= EMERGING_PERSISTENCE \
-            and funding >= EMERGING_FUNDING:
-        return "Emerging rotation"
-    if ahead_now:
-        return "Diversification"
-    if persist >= LEADERSHIP_PERSISTENCE or rel_lookback > 0:
-        return "Bobbling"
-    return "Large-cap leadership"
+def _pct(p: float) -> str:
+    return f"p={p:.3f}" if np.isfinite(p) else "p=n/a"
 
 
-def _reason(v: str, persist: float, rel_lb: float, rel_short: float, beaten: int, n: int,
-            growth: float, lookback: int, short: int) -> str:
-    if not v:
-        return "not enough history for the rotation test"
-    days = int(round(persist * lookback))
-    lead = (f"small caps led on {days} of the last {lookback} days, "
-            f"{rel_lb:+.1%} vs large caps over {lookback}d, {rel_short:+.1%} over {short}d, "
-            f"beating {beaten}/{n} benchmarks; large-cap growth {growth:+.1%} over {short}d")
+def to_rotation(e: Evidence, beaten: int, n: int) -> str:
+    """What would turn the current verdict into a Rotation, in words."""
+    if not e.verdict:
+        return f"needs {MIN_DAYS} days of common history"
+    if e.verdict == "Rotation":
+        return (f"holds until p rises to {EXIT_P:.2f} or small caps fall behind "
+                f"significantly over 21 days (now {_pct(e.p_small)})")
+    need = -(-2 * n // 3)
+    parts = [f"p < {ENTER_P:.2f} on {CONFIRM_DAYS} days in a row (now {_pct(e.p_small)})"]
+    if beaten < need:
+        parts.append(f"{need} of {n} benchmarks beaten over 63 days (now {beaten})")
+    return "needs " + " and ".join(parts)
+
+
+def _reason(e: Evidence, rel_lb: float, rel_short: float, beaten: int, n: int, lookback: int,
+            short: int) -> str:
+    if not e.verdict:
+        return f"not enough history for the rotation test (needs {MIN_DAYS} common days)"
     why = {
-        "Rotation": "persistent, broad outperformance",
-        "Emerging rotation": "outperformance is building but not yet consistent for three months",
-        "Diversification": "a recent surge, not yet persistent",
-        "Bobbling": "an earlier surge has faded",
-        "Large-cap leadership": "large caps are leading",
-    }[v]
-    return f"{v}: {why} ({lead})"
+        "Rotation": "small caps lead beyond chance",
+        "Emerging rotation": "a small-cap lead is building but is not yet beyond chance",
+        "Diversification": "a significant one-month surge, not a three-month lead",
+        "Bobbling": "no lead that chance would not explain",
+        "Large-cap leadership": "large caps lead beyond chance",
+    }[e.verdict]
+    since = (f"since before {e.since:%Y-%m-%d}" if e.held_all_warm_up
+             else f"since {e.since:%Y-%m-%d}")
+    p = e.p_large if e.verdict == "Large-cap leadership" else e.p_small
+    days = int(round(e.persistence * 63))
+    return (f"{e.verdict} {since}: {why} ({_pct(p)}; ahead on {days}/63 days, "
+            f"{rel_lb:+.1%} over {lookback}d, {rel_short:+.1%} over {short}d, "
+            f"{beaten}/{n} beaten)")
 
 
 def rotation(small: pd.Series, benchmarks: Mapping[str, pd.Series], growth: pd.Series,
@@ -140,8 +140,10 @@ def rotation(small: pd.Series, benchmarks: Mapping[str, pd.Series], growth: pd.S
     * funding F: :func:`funding_score` of ``growth`` (large-cap growth, e.g. QQQ) over the short
       window.
 
-    Score: :func:`score_components`. All figures use data up to ``as_of`` on the dates the
-    series share. With too little history the score is NaN and the verdict "".
+    Score: :func:`score_components` (descriptive). The verdict and its p-values come from
+    :func:`xlsmallcap.core.evidence.rotation_evidence` on ``small`` and ``benchmarks`` alone,
+    so ``growth`` changes the score, never the verdict. All figures use data up to ``as_of``.
+    With too little history the score is NaN and the verdict "".
     """
     lb = check_window(lookback, "lookback")
     sw = check_window(short_window, "short_window")
@@ -165,9 +167,11 @@ def rotation(small: pd.Series, benchmarks: Mapping[str, pd.Series], growth: pd.S
     g_ret = total_return(g, sw)
     f = funding_score(g_ret)
     sc = score_components(p, r_lb, share, f)
-    v = verdict(p, r_lb, r_sh, share, f)
+    e = rotation_evidence(relative_log_returns(small, benchmarks, as_of))
+    n = len(bench)
     return RotationResult(
-        as_of=everything.index[-1], score=sc, verdict=v,
-        reason=_reason(v, p, r_lb, r_sh, beaten, len(bench), g_ret, lb, sw),
+        as_of=everything.index[-1], score=sc, verdict=e.verdict,
+        reason=_reason(e, r_lb, r_sh, beaten, n, lb, sw),
         persistence=p, magnitude=magnitude_score(r_lb), breadth=share, funding=f, rel_lookback=r_lb,
-        rel_short=r_sh, growth_return=g_ret, beaten=beaten, benchmarks=len(bench))
+        rel_short=r_sh, growth_return=g_ret, beaten=beaten, benchmarks=n, p_value=e.p_small,
+        p_large=e.p_large, since=e.since, evidence=e, to_rotation=to_rotation(e, beaten, n))
