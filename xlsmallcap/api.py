@@ -13,16 +13,19 @@ import pandas as pd
 
 from xlsmallcap.core.base_rate import BaseRateResult, base_rate
 from xlsmallcap.core.cash import CashResult, asset_series, cash_stickiness
+from xlsmallcap.core.evidence import evidence_path, relative_log_returns
 from xlsmallcap.core.frame import AnalysisError
 from xlsmallcap.core.quadrant import quadrant, quadrant_trail
 from xlsmallcap.core.rates import Sensitivity, rate_sensitivity
 from xlsmallcap.core.relative import (
     relative_performance,
     relative_strength,
+    return_index,
     rolling_relative_performance,
 )
 from xlsmallcap.core.risk import RiskResult, risk
 from xlsmallcap.core.rotation import RotationResult, rotation
+from xlsmallcap.core.track_record import TrackRow, stability, track_record, verdict_series
 from xlsmallcap.data.store import DataStore, get_store
 
 SMALL = "IWM"
@@ -32,6 +35,10 @@ GROWTH = "QQQ"
 MMF_WEEKLY, MMF_MONTHLY = "WRMFNS", "RMFNS"
 POLICY_RATE, TWO_YEAR = "DFF", "DGS2"
 SMB = "FF_SMB"
+#: The Fama-French size pair the verdict's long track record runs on: an equal mix of the three
+#: smallest size deciles against the largest decile (value-weighted within each decile).
+FF_SMALL: tuple[str, ...] = ("FF_ME_LO10", "FF_ME_D02", "FF_ME_D03")
+FF_LARGE = "FF_ME_HI10"
 
 
 def _store(store: DataStore | None) -> DataStore:
@@ -130,6 +137,69 @@ def base(as_of: object = None, surge_days: int = 5, threshold: float = 0.03,
     """Base rate of sustained small-cap outperformance after surges (Fama-French SMB)."""
     smb = _store(store).series(SMB) / 100.0  # the French files are in percent per day
     return base_rate(smb, surge_days, threshold, horizon, as_of=as_of)
+
+
+def ff_size_pair(store: DataStore | None = None) -> tuple[pd.Series, pd.Series]:
+    """Total-return indices (100 at the start) of the small and large Fama-French legs."""
+    st = _store(store)
+    small = return_index(pd.concat([st.series(c) for c in FF_SMALL], axis=1))
+    return small.rename("FF small (deciles 1-3)"), \
+        return_index(st.series(FF_LARGE)).rename("FF large (decile 10)")
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """The verdict's forward record on one pair over one period, with its stability."""
+
+    pair: str
+    period: str
+    role: str               # "fitted" (levels checked here) or "reported" (out of sample)
+    start: pd.Timestamp
+    end: pd.Timestamp
+    changes_per_year: float
+    median_run: float
+    days: int
+    shares: dict[str, float]
+    rows: list[TrackRow]
+
+
+#: (pair, first day, last day, role) of the published track record.
+TRACK_PERIODS: tuple[tuple[str, str | None, str | None, str], ...] = (
+    ("etf", None, None, "reported"),
+    ("ff", None, "1999-12-31", "fitted"),
+    ("ff", "2000-01-01", None, "reported"),
+)
+
+
+def track_records(store: DataStore | None = None,
+                  periods: Sequence[tuple[str, str | None, str | None, str]] = TRACK_PERIODS
+                  ) -> list[TrackRecord]:
+    """The verdict's track record on IWM vs the default benchmarks and on the French size pair.
+
+    Every day's verdict is the one ``rotation_score(as_of=that day)`` gives (same state machine,
+    same warm-up); forward returns come after it. See :mod:`xlsmallcap.core.track_record`.
+    """
+    st = _store(store)
+    paths: dict[str, tuple[str, pd.DataFrame, pd.Series]] = {}
+    out = []
+    for pair, start, end, role in periods:
+        if pair not in paths:
+            if pair == "etf":
+                x = relative_log_returns(st.series(SMALL), {b: st.series(b) for b in BENCHMARKS})
+                label = f"{SMALL} vs {', '.join(BENCHMARKS)}"
+            else:
+                small, large = ff_size_pair(st)
+                x = relative_log_returns(small, {FF_LARGE: large})
+                label = "French size deciles 1-3 vs decile 10"
+            paths[pair] = (label, x, verdict_series(evidence_path(x)))
+        label, x, v = paths[pair]
+        v = v.loc[pd.Timestamp(start) if start else None: pd.Timestamp(end) if end else None]
+        chg, med, n = stability(v)
+        shares = {k: float((v == k).mean()) for k in dict.fromkeys(v)} if n else {}
+        out.append(TrackRecord(label, f"{v.index[0]:%Y-%m}..{v.index[-1]:%Y-%m}", role,
+                               v.index[0], v.index[-1], chg, med, n, shares,
+                               track_record(x, v)))
+    return out
 
 
 CHART_KINDS = ("rs", "relperf", "mmf", "quadrant")

@@ -159,6 +159,24 @@ def report(
     console.print(render(rep), soft_wrap=False)
 
 
+@app.command("track-record")
+def track_record_cmd() -> None:
+    """The verdict's forward record: IWM since 2004, the French size pair since 1929."""
+    from xlsmallcap import api
+    from xlsmallcap.track_view import HEADER, in_words, table_rows
+
+    for rec in api.track_records(_store()):
+        t = Table(title=f"{rec.pair}, {rec.start:%Y-%m-%d} to {rec.end:%Y-%m-%d} ({rec.role}): "
+                        f"{rec.changes_per_year:.1f} changes a year, median run "
+                        f"{rec.median_run:.0f} days", header_style="bold")
+        for i, h in enumerate(HEADER):
+            t.add_column(h, justify="left" if i == 0 else "right")
+        for row in table_rows(rec):
+            t.add_row(*row)
+        console.print(t)
+        console.print(in_words(rec) + "\n")
+
+
 workbook_app = typer.Typer(help="The template workbook.", no_args_is_help=True)
 app.add_typer(workbook_app, name="workbook")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
@@ -26,9 +27,15 @@ def _num(x: float, fmt: str = "{:.2f}") -> str:
 
 def render(r: Report) -> Group:
     rot = r.rotation
+    e = rot.evidence
+    evidence = (f"p-value small caps lead {_num(rot.p_value, '{:.3f}')}, large caps lead "
+                f"{_num(rot.p_large, '{:.3f}')} (one-sided; stationary bootstrap of "
+                f"{e.null_days} days of relative returns to "
+                f"{'n/a' if e.null_end is pd.NaT else f'{e.null_end:%Y-%m-%d}'}, {e.reps} paths)"
+                f"\nRotation {rot.to_rotation}")
     head = Panel(
         f"[{COLOURS.get(rot.verdict, 'white')}]{rot.verdict or 'n/a'}[/]  "
-        f"score {_num(rot.score, '{:.0f}')}/100\n{rot.reason}",
+        f"score {_num(rot.score, '{:.0f}')}/100\n{rot.reason}\n{evidence}",
         title=f"{r.small} vs {', '.join(r.benchmarks)} as of {r.as_of:%Y-%m-%d}")
 
     comp = Table(title="Score components", show_header=True, header_style="bold")
@@ -53,9 +60,14 @@ def render(r: Report) -> Group:
                   f"retail MMF {_pct(c.asset_growth)} (log) over {c.weeks} wk to "
                   f"{c.as_of:%Y-%m-%d}, fed funds {_num(c.rate_change, '{:+.2f}')} pp")
     for s in r.rates:
-        other.add_row(f"Rate sensitivity ({s.rate})", _pct(s.per_cut),
-                      f"relative return per 1 pp cut, corr {_num(s.correlation)}, "
-                      f"n={s.observations} weeks")
+        if math.isfinite(s.per_cut):
+            verdict = "significant" if s.significant else "not significant (|t| < 2)"
+            note = (f"per 1 pp cut, Newey-West se {_pct(s.se, False)}, t {_num(-s.t)}, "
+                    f"n={s.observations} weeks: {verdict}")
+        else:
+            note = (f"n/a: {s.rate} moved 5 bp or more in fewer than 3 of "
+                    f"{s.observations} weeks")
+        other.add_row(f"Rate sensitivity ({s.rate})", _pct(s.per_cut), note)
     k = r.risk
     other.add_row("Volatility ratio", _num(k.vol_ratio),
                   f"{r.small} {_pct(k.vol_small, False)} vs {_pct(k.vol_large, False)} "
@@ -67,8 +79,16 @@ def render(r: Report) -> Group:
     b = r.base
     other.add_row("Base rate since 1926", _pct(b.share, False),
                   f"{b.successes} of {b.events} SMB surges >= {b.threshold:.0%} in "
-                  f"{b.surge_days} d were sustained over {b.horizon} d; "
+                  f"{b.surge_days} d were sustained over {b.horizon} d "
+                  f"(95% {_pct(b.low, False)}-{_pct(b.high, False)}); "
                   f"SMB {b.surge_days} d to {b.as_of:%Y-%m-%d}: {_pct(b.current_surge)}")
+    other.add_row("  surges of this size", _pct(b.similar_share, False),
+                  f"{b.similar_successes} of {b.similar_events} surges of "
+                  f"{_pct(b.similar_low_size, False)}-{_pct(b.similar_high_size, False)} "
+                  f"(95% {_pct(b.similar_low, False)}-{_pct(b.similar_high, False)})")
+    other.add_row("  any day", _pct(b.unconditional, False),
+                  f"share of all {b.unconditional_days} days followed by a sustained lead: "
+                  "what a surge must beat to mean anything")
     fresh = Table(title="Data freshness (last observation used)", header_style="bold")
     for n in r.freshness:
         fresh.add_column(n)

@@ -9,6 +9,8 @@ argument; nothing here touches the network.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import xlwings as xw
 
@@ -98,17 +100,36 @@ def ROTATION_DETAIL(small=None, benchmarks=None, as_of=None, lookback=None, shor
                     headers=None):
     """Spills the rotation score's components with labels (two columns)."""
     r = _rotation(small, benchmarks, as_of, lookback, short_window)
-    rows = [["As of", r.as_of], ["Verdict", r.verdict], ["Score", r.score],
+    e = r.evidence
+    rows = [["As of", r.as_of], ["Verdict", r.verdict], ["Verdict since", e.since],
+            ["p-value, small caps lead", r.p_value], ["p-value, large caps lead", r.p_large],
+            ["What would make it a Rotation", r.to_rotation], ["Score", r.score],
             ["Persistence", r.persistence], ["Magnitude", r.magnitude],
             ["Breadth", r.breadth], ["Funding", r.funding],
             ["Relative return, lookback", r.rel_lookback],
             ["Relative return, short window", r.rel_short],
             ["Large-cap growth return", r.growth_return],
             ["Benchmarks beaten", r.beaten], ["Benchmarks", r.benchmarks],
+            ["Null sample, days", e.null_days], ["Null sample ends", e.null_end],
             ["Reason", r.reason]]
     if as_bool(headers, "headers", True):
         rows.insert(0, ["Component", "Value"])
     return table(rows)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("small", doc=SMALL_DOC)
+@xw.arg("benchmarks", doc=BENCH_DOC)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("side", doc="small (default): p that small caps lead by chance; large: the same for "
+                    "large caps")
+@excel_function
+def ROTATION_PVALUE(small=None, benchmarks=None, as_of=None, side=None):
+    """One-sided p-value of the rotation test: below 0.05 is a lead chance rarely gives."""
+    r = _rotation(small, benchmarks, as_of, None, None)
+    p = {"small": r.p_value, "large": r.p_large}[as_choice(side, "side", ["small", "large"],
+                                                           "small")]
+    return number(p, "the rotation test (about 3.6 years of common history)")
 
 
 @xw.func(category=CATEGORY)
@@ -192,15 +213,23 @@ def CASH_STICKINESS(as_of=None, weeks=None):
 @xw.arg("as_of", doc=AS_OF_DOC)
 @xw.arg("rate", doc="DGS2 (2-year yield, default) or DFF (fed funds)")
 @xw.arg("window", doc="Trading days of weekly steps (default 252)")
+@xw.arg("output", doc="per_cut (default), se (Newey-West), t, n or significance")
 @excel_function
-def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None):
+def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None, output=None):
     """Relative return of small vs large caps per 1 pp rate cut (positive = cuts help)."""
     st = get_store()
     _, s, _, b = _pair(small, large, "large", st)
     rn, r = as_source(rate, "rate", api.TWO_YEAR, st)
     sens = rate_sensitivity(s, b, {rn: r}, as_int(window, "window", 252, minimum=2), 5,
                             as_date(as_of))[0]
-    return number(sens.per_cut, f"{rn} (it must move at least 5 bp in 3 weeks of the window)")
+    what = f"{rn} (it must move at least 5 bp in 3 weeks of the window)"
+    out = as_choice(output, "output", ["per_cut", "se", "t", "n", "significance"], "per_cut")
+    if out == "significance":
+        if not math.isfinite(sens.t):
+            return number(sens.t, what)
+        return "significant (|t| >= 2)" if sens.significant else "not significant (|t| < 2)"
+    fields = {"per_cut": sens.per_cut, "se": sens.se, "t": -sens.t, "n": sens.observations}
+    return number(fields[out], what)
 
 
 @xw.func(category=CATEGORY)
@@ -239,15 +268,19 @@ def ROTATION_QUADRANT(small=None, bench=None, as_of=None):
 @xw.arg("surge_days", doc="Days of the surge (default 5)")
 @xw.arg("threshold", doc="Small-minus-big over surge_days that counts as a surge (default 3%)")
 @xw.arg("horizon", doc="Trading days it must be sustained (default 63)")
-@xw.arg("output", doc="share (default), events, successes or mean_forward")
+@xw.arg("output", doc="share (default), low, high, events, successes, mean_forward, similar, "
+                      "similar_low, similar_high, similar_events, unconditional")
 @excel_function
 def BASE_RATE(as_of=None, surge_days=None, threshold=None, horizon=None, output=None):
     """Share of small-cap surges since 1926 that became sustained outperformance."""
     r = api.base(as_date(as_of), as_int(surge_days, "surge_days", 5),
                  as_float(threshold, "threshold", 0.03),
                  as_int(horizon, "horizon", 63, minimum=2), store=get_store())
-    fields = {"share": r.share, "events": r.events, "successes": r.successes,
-              "mean_forward": r.mean_forward}
+    fields = {"share": r.share, "low": r.low, "high": r.high, "events": r.events,
+              "successes": r.successes, "mean_forward": r.mean_forward,
+              "similar": r.similar_share, "similar_low": r.similar_low,
+              "similar_high": r.similar_high, "similar_events": r.similar_events,
+              "unconditional": r.unconditional}
     return number(fields[as_choice(output, "output", list(fields), "share")],
                   "the base rate (no surge above the threshold before as_of)")
 
@@ -321,7 +354,8 @@ def XLSC_UPDATE_DATA():
 
 #: Every worksheet function of this module, by the name Excel shows.
 EXCEL_FUNCTIONS: tuple[str, ...] = (
-    "ROTATION_SCORE", "ROTATION_VERDICT", "ROTATION_DETAIL", "REL_PERF", "REL_PERF_SERIES",
+    "ROTATION_SCORE", "ROTATION_VERDICT", "ROTATION_DETAIL", "ROTATION_PVALUE", "REL_PERF",
+    "REL_PERF_SERIES",
     "CASH_STICKINESS", "RATE_SENSITIVITY", "VOL_RATIO", "ROTATION_QUADRANT", "BASE_RATE",
     "XLSC_HISTORY", "DATA_STATUS", "CHART_SERIES",
 )

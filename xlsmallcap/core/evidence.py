@@ -58,13 +58,23 @@ REPS = 1000
 MEAN_BLOCK = 10
 SEED = 20240716
 WARM_UP = 126
-ENTER_P = 0.05
-CONFIRM_DAYS = 3
-EXIT_P = 0.15
-BUILDING_P = 0.20
-BUILDING_EXIT_P = 0.50
-SURGE_P = 0.05
 BREADTH = 2 / 3
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The levels of the verdict's state machine (see the module docstring)."""
+
+    enter_p: float = 0.05        # Rotation / Large-cap leadership entered below this p-value
+    confirm_days: int = 3        # ... on this many consecutive days
+    exit_p: float = 0.15         # ... and left when the p-value rises to this level
+    building_p: float = 0.20     # Emerging rotation entered at or below this p-value
+    building_exit_p: float = 0.50
+    surge_p: float = 0.05        # a 21-day surge (or reversal) is significant at this level
+
+
+RULE = Rule()
+ENTER_P, CONFIRM_DAYS, EXIT_P = RULE.enter_p, RULE.confirm_days, RULE.exit_p
 
 ROTATION, EMERGING, DIVERSIFICATION, BOBBLING, LEADERSHIP = (
     "Rotation", "Emerging rotation", "Diversification", "Bobbling", "Large-cap leadership")
@@ -164,24 +174,25 @@ def _day_statistics(x: np.ndarray, lo: int, hi: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _run(pu, pdn, su, sd, br) -> tuple[int, int]:
+def _run(pu, pdn, su, sd, br, rule: Rule) -> tuple[int, int]:
     """The state after the last day, and the index where it was entered (-1: held throughout)."""
     state, since, up, down = _BOB, -1, 0, 0
+    enter, confirm, leave, surge = rule.enter_p, rule.confirm_days, rule.exit_p, rule.surge_p
     for i in range(pu.size):
-        up = up + 1 if (pu[i] <= ENTER_P and br[i] >= BREADTH - 1e-9) else 0
-        down = down + 1 if pdn[i] <= ENTER_P else 0
-        if up >= CONFIRM_DAYS:
+        up = up + 1 if (pu[i] <= enter and br[i] >= BREADTH - 1e-9) else 0
+        down = down + 1 if pdn[i] <= enter else 0
+        if up >= confirm:
             new = _ROT
-        elif down >= CONFIRM_DAYS:
+        elif down >= confirm:
             new = _LCL
-        elif state == _ROT and pu[i] < EXIT_P and sd[i] > SURGE_P:
+        elif state == _ROT and pu[i] < leave and sd[i] > surge:
             new = _ROT
-        elif state == _LCL and pdn[i] < EXIT_P and su[i] > SURGE_P:
+        elif state == _LCL and pdn[i] < leave and su[i] > surge:
             new = _LCL
-        elif (state == _EMG and pu[i] < BUILDING_EXIT_P and sd[i] > SURGE_P) \
-                or (pu[i] <= BUILDING_P and su[i] <= 0.5):
+        elif (state == _EMG and pu[i] < rule.building_exit_p and sd[i] > surge) \
+                or (pu[i] <= rule.building_p and su[i] <= 0.5):
             new = _EMG
-        elif (state == _DIV and su[i] < 0.5) or su[i] <= SURGE_P:
+        elif (state == _DIV and su[i] < 0.5) or su[i] <= surge:
             new = _DIV
         else:
             new = _BOB
@@ -191,8 +202,8 @@ def _run(pu, pdn, su, sd, br) -> tuple[int, int]:
     return state, since
 
 
-def _evaluate_group(x: np.ndarray, dates: pd.DatetimeIndex, days: np.ndarray, anchor: int
-                    ) -> list[Evidence]:
+def _evaluate_group(x: np.ndarray, dates: pd.DatetimeIndex, days: np.ndarray, anchor: int,
+                    rule: Rule) -> list[Evidence]:
     """Evidence for ``days`` that share one null (their month's anchor)."""
     nan = float("nan")
     empty = [Evidence(dates[d], "", pd.NaT, False, nan, nan, nan, nan, nan, nan, nan, nan, nan,
@@ -215,7 +226,7 @@ def _evaluate_group(x: np.ndarray, dates: pd.DatetimeIndex, days: np.ndarray, an
         if a < 0 or not np.all(np.isfinite(pu[a:b])) or not np.all(np.isfinite(su[a:b])):
             out.append(e)
             continue
-        state, since = _run(pu[a:b], pdn[a:b], su[a:b], sd[a:b], st["breadth"][a:b])
+        state, since = _run(pu[a:b], pdn[a:b], su[a:b], sd[a:b], st["breadth"][a:b], rule)
         out.append(Evidence(
             as_of=dates[d], verdict=STATES[state],
             since=dates[lo + a + since] if since >= 0 else dates[lo + a],
@@ -227,7 +238,7 @@ def _evaluate_group(x: np.ndarray, dates: pd.DatetimeIndex, days: np.ndarray, an
     return out
 
 
-def rotation_evidence(x: pd.DataFrame) -> Evidence:
+def rotation_evidence(x: pd.DataFrame, rule: Rule = RULE) -> Evidence:
     """The test and the verdict on the last date of ``x`` (relative log returns, one column per
     benchmark, see :func:`relative_log_returns`). Uses only the rows it needs, so the answer
     does not depend on how much earlier history ``x`` holds. With fewer than about
@@ -240,19 +251,22 @@ def rotation_evidence(x: pd.DataFrame) -> Evidence:
     anchor = int(_anchors(dates)[t])
     start = max(0, min(anchor + 1 - NULL_DAYS, t - WARM_UP + 1 - NULL_DAYS))
     values = x.to_numpy(dtype="float64")[start:]
-    return _evaluate_group(values, dates[start:], np.array([t - start]), anchor - start)[0]
+    return _evaluate_group(values, dates[start:], np.array([t - start]), anchor - start,
+                           rule)[0]
 
 
-def evidence_path(x: pd.DataFrame, start: object = None) -> list[Evidence]:
+def evidence_path(x: pd.DataFrame, start: object = None, end: object = None,
+                  rule: Rule = RULE) -> list[Evidence]:
     """:func:`rotation_evidence` for every date of ``x`` from ``start`` on, each as if it were
     ``as_of`` (days sharing a month share their null, so this costs one bootstrap a month)."""
     dates = pd.DatetimeIndex(x.index)
     values = x.to_numpy(dtype="float64")
     anchors = _anchors(dates)
     first = 0 if start is None else int(dates.searchsorted(pd.Timestamp(start)))
+    last = len(dates) if end is None else int(dates.searchsorted(pd.Timestamp(end), "right"))
     out: list[Evidence] = []
-    for a in np.unique(anchors[first:]):
+    for a in np.unique(anchors[first:last]):
         days = np.flatnonzero(anchors == a)
-        days = days[days >= first]
-        out.extend(_evaluate_group(values, dates, days, int(a)))
+        days = days[(days >= first) & (days < last)]
+        out.extend(_evaluate_group(values, dates, days, int(a), rule))
     return out

@@ -78,3 +78,16 @@ def persistence(small: pd.Series, bench: pd.Series, lookback: int = 63, sub_wind
     if rp.size < lb + sw + 1:
         return float("nan")
     return float(np.mean(rp[-lb:] > 0.0))
+
+
+def return_index(returns_percent: pd.DataFrame | pd.Series, base: float = 100.0) -> pd.Series:
+    """A total-return index from daily returns in percent (Fama-French files).
+
+    Several columns are an equal-weighted mix rebalanced daily: ``r_t = mean of the columns``.
+    Index: ``base * prod(1 + r_t / 100)``, dated on each return's day, on the dates where every
+    column has a value. NaN-free input in, NaN-free index out.
+    """
+    frame = returns_percent.to_frame() if isinstance(returns_percent, pd.Series) \
+        else returns_percent
+    r = frame.dropna().mean(axis=1) / 100.0
+    return (base * np.cumprod(1.0 + r)).rename("index")

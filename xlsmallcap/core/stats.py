@@ -117,6 +117,25 @@ def hac_mean(x: np.ndarray, lags: int | None = None) -> Estimate:
     return Estimate(m, math.sqrt(lrv / n), n, q)
 
 
+def cluster_mean_se(x: np.ndarray, groups: np.ndarray) -> float:
+    """Standard error of the mean of ``x`` with observations clustered in ``groups`` (CR0).
+
+    ``se = sqrt(sum_g (sum_{i in g} (x_i - mean))^2) / n``: each cluster (for example one spell
+    of a verdict) counts as one independent draw, however many days it holds. Fewer than two
+    clusters give NaN: one spell carries no information about its own variability.
+    """
+    v = np.asarray(x, dtype="float64")
+    g = np.asarray(groups)
+    ok = np.isfinite(v)
+    v, g = v[ok], g[ok]
+    labels = np.unique(g)
+    if labels.size < 2:
+        return float("nan")
+    dev = v - v.mean()
+    sums = np.array([dev[g == k].sum() for k in labels])
+    return float(np.sqrt(sums @ sums) / v.size)
+
+
 def hac_slope(y: np.ndarray, x: np.ndarray, lags: int | None = None) -> Estimate:
     """OLS slope of ``y`` on ``x`` (with intercept) and its Newey-West standard error.
 
