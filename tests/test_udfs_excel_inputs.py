@@ -11,7 +11,7 @@ import pytest
 
 from xlsmallcap import api, udfs
 
-FUNCTIONS = ["ROTATION_SCORE", "ROTATION_VERDICT", "ROTATION_DETAIL", "REL_PERF",
+FUNCTIONS = ["ROTATION_SCORE", "ROTATION_VERDICT", "ROTATION_DETAIL", "ROTATION_PVALUE", "REL_PERF",
              "REL_PERF_SERIES", "CASH_STICKINESS", "RATE_SENSITIVITY", "VOL_RATIO",
              "ROTATION_QUADRANT", "BASE_RATE", "XLSC_HISTORY", "DATA_STATUS", "CHART_SERIES"]
 
@@ -22,10 +22,12 @@ GOOD_CALLS = {
                        (None, "SPY,QQQ", 45489.0)],
     "ROTATION_VERDICT": [(), (None, None, "2024-07-16", True)],
     "ROTATION_DETAIL": [(), ("IWM", None, "2021-01-29", None, None, False)],
+    "ROTATION_PVALUE": [(), (None, "SPY", dt.datetime(2021, 1, 29), "large")],
     "REL_PERF": [(63.0,), (63.0, "IWM", "SPY"), (21.0, None, [["SPY", "DIA"]], "2024-07-16")],
     "REL_PERF_SERIES": [(), (63.0, "IWM", "QQQ", "2024-12-31", "2024-07-01", True)],
     "CASH_STICKINESS": [(), ("2010-06-30", 26.0)],
-    "RATE_SENSITIVITY": [(), (None, None, "2024-12-31", "DFF", 252.0)],
+    "RATE_SENSITIVITY": [(), (None, None, "2024-12-31", "DFF", 252.0),
+                         (None, None, "2024-07-16", None, None, "significance")],
     "VOL_RATIO": [(), (None, None, None, None, "beta")],
     "ROTATION_QUADRANT": [(), ("IJR", "IWB", "2024-07-16")],
     "BASE_RATE": [(), ("2024-07-16", 5.0, "4%", 63.0, "events")],

@@ -1,0 +1,150 @@
+"""The shared statistics against hand computations, and the figures that use them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xlsmallcap.core.base_rate import base_rate
+from xlsmallcap.core.rates import rate_sensitivity
+from xlsmallcap.core.stats import (
+    cluster_mean_se,
+    hac_mean,
+    hac_slope,
+    lower_p,
+    stationary_bootstrap_indices,
+    upper_p,
+    wilson_interval,
+)
+from xlsmallcap.core.track_record import forward_relative_returns, stability, track_record
+
+
+def test_wilson_interval_by_hand():
+    # 24 of 80 (the base rate's headline figure): p = 0.3, z = 1.96
+    z, n, p = 1.959963984540054, 80, 0.3
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    lo, hi = wilson_interval(24, 80)
+    assert (lo, hi) == pytest.approx((centre - half, centre + half), abs=1e-12)
+    assert (round(lo, 4), round(hi, 4)) == (0.2113, 0.4075)
+    assert wilson_interval(0, 10)[0] == 0.0 and 0.25 < wilson_interval(0, 10)[1] < 0.32
+    assert all(math.isnan(v) for v in wilson_interval(0, 0))
+
+
+def test_hac_mean_without_lags_is_the_plain_standard_error():
+    x = np.random.default_rng(1).normal(0.1, 2.0, 500)
+    e = hac_mean(x, lags=0)
+    assert e.value == pytest.approx(x.mean())
+    assert e.se == pytest.approx(x.std(ddof=0) / math.sqrt(500), rel=1e-12)
+
+
+def test_hac_slope_by_hand():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=200)
+    e = rng.normal(size=200)
+    y = 0.5 + 2.0 * x + np.convolve(e, [1, 0.6], "same")  # autocorrelated errors
+    got = hac_slope(y, x, lags=3)
+    xc = x - x.mean()
+    beta = float(np.sum(xc * (y - y.mean())) / np.sum(xc * xc))
+    u = xc * ((y - y.mean()) - beta * xc)
+    s = sum(u[i] * u[i] for i in range(200))
+    for j in range(1, 4):
+        s += 2 * (1 - j / 4) * sum(u[i] * u[i - j] for i in range(j, 200))
+    se = math.sqrt(s) / float(np.sum(xc * xc))
+    assert got.value == pytest.approx(beta, rel=1e-12)
+    assert got.se == pytest.approx(se, rel=1e-10)
+    assert got.t == pytest.approx(beta / se) and got.significant
+
+
+def test_cluster_se_counts_spells_not_days():
+    # two spells of 50 identical values each: the spread is between spells only
+    x = np.r_[np.full(50, 1.0), np.full(50, 3.0)]
+    g = np.r_[np.zeros(50), np.ones(50)]
+    assert cluster_mean_se(x, g) == pytest.approx(math.sqrt(2 * 50.0 ** 2) / 100)
+    assert math.isnan(cluster_mean_se(x, np.zeros(100)))
+
+
+def test_bootstrap_indices_keep_blocks():
+    rng = np.random.default_rng(3)
+    idx = stationary_bootstrap_indices(500, 84, 2000, 10, rng)
+    assert idx.shape == (2000, 84) and idx.min() >= 0 and idx.max() < 500
+    steps = np.diff(idx, axis=1)
+    breaks = np.mean((steps != 1) & (steps != -499))
+    assert breaks == pytest.approx(1 / 10, abs=0.01)  # mean block length 10
+
+
+def test_p_values_count_the_observation():
+    null = np.sort(np.arange(1000.0))
+    assert upper_p(null, 999.0) == pytest.approx(2 / 1001)
+    assert upper_p(null, 2000.0) == pytest.approx(1 / 1001)
+    assert lower_p(null, -1.0) == pytest.approx(1 / 1001)
+    assert math.isnan(upper_p(null, float("nan")))
+
+
+def test_base_rate_by_surge_size_matches_a_naive_loop():
+    rng = np.random.default_rng(4)
+    r = rng.normal(0.0, 0.012, 4000) + np.where(rng.random(4000) < 0.02, 0.03, 0.0)
+    smb = pd.Series(r, index=pd.bdate_range("1990-01-01", periods=4000))
+    b = base_rate(smb, surge_days=5, threshold=0.03, horizon=63)
+    n = r.size
+
+    def comp(a, c):
+        return math.prod(1 + v for v in r[a:c]) - 1
+
+    def sustained(i):
+        trailing = [comp(i + 1 + k - 21, i + 1 + k) > 0 for k in range(21, 64)]
+        return comp(i + 1, i + 64) > 0 and sum(trailing) / len(trailing) >= 0.7
+
+    cur = comp(n - 5, n)
+    lo = max(0.03, cur / 1.5)
+    hi = lo * 2.25
+    sim, events, all_wins = [], [], 0
+    for i in range(4, n - 63):
+        s = comp(i - 4, i + 1)
+        if lo - 1e-12 <= s <= hi + 1e-12 and (not sim or i - sim[-1] >= 63):
+            sim.append(i)
+        if s >= 0.03 - 1e-12 and (not events or i - events[-1] >= 63):
+            events.append(i)
+    all_wins = sum(sustained(i) for i in range(0, n - 63))
+    wins = sum(sustained(i) for i in sim)
+    assert b.similar_events == len(sim) > 5
+    assert b.similar_successes == wins
+    assert b.events == len(events)
+    assert b.unconditional == pytest.approx(all_wins / (n - 63))
+    assert (b.similar_low, b.similar_high) == pytest.approx(wilson_interval(wins, len(sim)))
+
+
+def test_rate_sensitivity_carries_a_newey_west_error():
+    rng = np.random.default_rng(6)
+    days = pd.bdate_range("2020-01-01", periods=300)
+    rate = pd.Series(np.cumsum(rng.normal(0, 0.05, 300)) + 3, index=days)
+    noise = rng.normal(0, 0.004, 300)
+    large = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 300))), index=days)
+    rel = -0.02 * (rate - rate.iloc[0]) + np.cumsum(noise)  # small caps gain when rates fall
+    small = large * np.exp(rel)
+    s = rate_sensitivity(small, large, {"R": rate}, window=250)[0]
+    step = days[-251:][::-1][::5][::-1]
+    x = np.diff(np.log(small[step].to_numpy()) - np.log(large[step].to_numpy()))
+    dy = np.diff(rate[step].to_numpy())
+    ref = hac_slope(x, dy)
+    assert s.beta == pytest.approx(ref.value) and s.se == pytest.approx(ref.se)
+    assert s.per_cut > 0 and s.t < -2 and s.significant and s.observations == 50
+
+
+def test_forward_returns_and_track_record_by_hand():
+    idx = pd.bdate_range("2020-01-01", periods=10)
+    x = pd.DataFrame({"A": np.log(np.r_[1.01, 0.99, 1.02, 1.0, 1.0, 0.98, 1.01, 1.0, 1.0, 1.03]),
+                      "B": np.zeros(10)}, index=idx)
+    fwd = forward_relative_returns(x, 2)
+    assert fwd.iloc[0] == pytest.approx(((0.99 * 1.02 - 1) + 0) / 2)
+    assert fwd.iloc[-2:].isna().all()
+    v = pd.Series(["Rotation"] * 4 + ["Bobbling"] * 4 + ["Rotation"] * 2, index=idx)
+    rows = {(r.verdict, r.horizon): r for r in track_record(x, v, horizons=(2,))}
+    rot = rows[("Rotation", 2)]
+    assert rot.days == 4 and rot.runs == 1 and math.isnan(rot.se)  # one spell: no interval
+    assert rot.mean == pytest.approx(fwd.iloc[:4].mean())
+    assert rows[("All days", 2)].days == 8
+    assert stability(v) == (2 / (10 / 252), 4.0, 10)

@@ -1,0 +1,175 @@
+"""The verdict as evidence: calibration on noise, power on drift, no look-ahead, determinism.
+
+Noise pairs are driftless random walks with realistic daily volatility (small 1.5%, large
+1.2%, correlation 0.85), passed to the public Excel function as the user ranges Excel hands to
+Python (first column dates, then prices).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xlsmallcap import udfs
+from xlsmallcap.core.evidence import (
+    MIN_DAYS,
+    NULL_DAYS,
+    STATES,
+    WARM_UP,
+    evidence_path,
+    relative_log_returns,
+    rotation_evidence,
+)
+from xlsmallcap.data.store import use_embedded_data
+from xlsmallcap.excel import clear_memo
+
+DAYS = 1100
+CHOL = np.linalg.cholesky(np.array([[1.0, 0.85], [0.85, 1.0]]) * np.outer([0.015, 0.012],
+                                                                          [0.015, 0.012]))
+
+
+def pair(rng: np.random.Generator, n: int = DAYS, drift: float = 0.0):
+    """(small, large) price series; ``drift`` is the small leg's extra log return a day."""
+    r = rng.standard_normal((n, 2)) @ CHOL.T
+    r[:, 0] += drift
+    p = 100 * np.exp(np.vstack([np.zeros((1, 2)), np.cumsum(r, axis=0)]))
+    idx = pd.bdate_range("2010-01-04", periods=n + 1)
+    return pd.Series(p[:, 0], index=idx), pd.Series(p[:, 1], index=idx)
+
+
+def as_range(s: pd.Series, header: str) -> list[list]:
+    """What xlwings hands Python for a two-column range of dates and prices with a header."""
+    return [["Date", header]] + [[d.to_pydatetime(), float(v)] for d, v in s.items()]
+
+
+@pytest.fixture(scope="module")
+def noise_verdicts():
+    use_embedded_data()
+    rng = np.random.default_rng(20261124)
+    out = []
+    for _ in range(300):
+        small, large = pair(rng)
+        out.append((udfs.ROTATION_VERDICT(as_range(small, "S"), as_range(large, "L")),
+                    udfs.ROTATION_PVALUE(as_range(small, "S"), as_range(large, "L"))))
+    return out
+
+
+def test_noise_reads_rotation_at_most_5_percent(noise_verdicts):
+    verdicts = [v for v, _ in noise_verdicts]
+    assert all(v in STATES for v in verdicts), set(verdicts) - set(STATES)
+    assert verdicts.count("Rotation") / len(verdicts) <= 0.05
+    assert verdicts.count("Large-cap leadership") / len(verdicts) <= 0.05
+    # most noise pairs are read as no lead at all
+    assert verdicts.count("Bobbling") / len(verdicts) >= 0.5
+
+
+def test_noise_p_values_are_calibrated(noise_verdicts):
+    """Under the null the p-value is about uniform: neither liberal nor uselessly conservative."""
+    p = np.array([q for _, q in noise_verdicts])
+    assert 0.01 <= np.mean(p <= 0.05) <= 0.08
+    assert 0.08 <= np.mean(p <= 0.20) <= 0.30
+    assert 0.40 <= np.median(p) <= 0.65
+
+
+def test_a_real_drift_is_found():
+    """Small caps gaining 0.4% a day on large caps for the last 100 days: Rotation."""
+    rng = np.random.default_rng(5)
+    small, large = pair(rng)
+    boost = np.exp(np.clip(np.arange(small.size) - (small.size - 100), 0, None) * 0.004)
+    small = small * boost
+    e = rotation_evidence(relative_log_returns(small, {"L": large}))
+    assert e.verdict == "Rotation" and e.p_small < 0.05 and e.p_large > 0.9
+    e = rotation_evidence(relative_log_returns(large, {"S": small}))
+    assert e.verdict == "Large-cap leadership" and e.p_large < 0.05
+
+
+def test_too_little_history_says_so():
+    small, large = pair(np.random.default_rng(1), n=MIN_DAYS - 40)
+    out = udfs.ROTATION_VERDICT(as_range(small, "S"), as_range(large, "L"))
+    assert out.startswith("#N/A") and "rotation test" in out
+
+
+@pytest.fixture(scope="module")
+def etf_returns():
+    st_ = use_embedded_data()
+    return relative_log_returns(st_.series("IWM"), {b: st_.series(b) for b in ("SPY", "QQQ",
+                                                                                "DIA")})
+
+
+@given(st.integers(min_value=MIN_DAYS + 10, max_value=5000), st.integers(0, 400))
+@settings(max_examples=12, deadline=None)
+def test_future_data_never_changes_a_past_verdict(etf_returns, cut, extra):
+    """The verdict on day D from data to D equals the one from data to D + extra days."""
+    x = etf_returns
+    a = rotation_evidence(x.iloc[: cut + 1])
+    later = evidence_path(x.iloc[: cut + 1 + extra], start=x.index[cut], end=x.index[cut])
+    assert later[0] == a
+
+
+@given(st.integers(min_value=MIN_DAYS + 10, max_value=5000), st.integers(0, 2000))
+@settings(max_examples=12, deadline=None)
+def test_verdict_does_not_depend_on_where_the_series_starts(etf_returns, cut, drop):
+    """A fixed warm-up: cutting history older than the test needs changes nothing."""
+    x = etf_returns.iloc[: cut + 1]
+    keep = NULL_DAYS + WARM_UP + 30
+    trimmed = x.iloc[max(0, min(drop, len(x) - keep)):]
+    assert rotation_evidence(trimmed) == rotation_evidence(x)
+
+
+def test_path_equals_single_calls(etf_returns):
+    x = etf_returns.loc[:"2021-06-30"]
+    path = {e.as_of: e for e in evidence_path(x, start="2020-10-01")}
+    for day in ("2020-11-30", "2020-12-23", "2021-01-04", "2021-03-12", "2021-06-30"):
+        one = rotation_evidence(x.loc[:day])
+        assert path[one.as_of] == one
+
+
+def test_same_inputs_same_p_value():
+    use_embedded_data()
+    first = udfs.ROTATION_PVALUE(None, None, "2024-07-16")
+    clear_memo()
+    assert udfs.ROTATION_PVALUE(None, None, "2024-07-16") == first
+    assert 0 < first <= 1
+
+
+@pytest.mark.parametrize("as_of, verdict, p_below", [
+    ("2021-01-29", "Rotation", 0.05),              # the 2020-12 to 2021-03 run
+    ("2023-05-31", "Large-cap leadership", None),  # 2023 mega-cap leadership
+    ("2024-07-16", "Diversification", None),       # the July 2024 surge ...
+    ("2024-08-30", "Bobbling", None),              # ... that faded
+])
+def test_named_episodes(as_of, verdict, p_below):
+    use_embedded_data()
+    detail = dict(udfs.ROTATION_DETAIL(None, None, as_of, None, None, False))
+    assert detail["Verdict"] == verdict
+    if p_below is not None:
+        assert detail["p-value, small caps lead"] < p_below
+    if verdict == "Large-cap leadership":
+        assert detail["p-value, large caps lead"] < 0.05
+    assert detail["Reason"].startswith(verdict)
+    assert isinstance(detail["Verdict since"], dt.datetime)
+
+
+def test_rotation_detail_labels_carry_their_values():
+    use_embedded_data()
+    rows = udfs.ROTATION_DETAIL(None, None, "2021-01-29", None, None, True)
+    assert rows[0] == ["Component", "Value"]
+    d = dict(rows[1:])
+    assert d["Verdict"] == "Rotation"
+    assert d["Null sample, days"] == NULL_DAYS
+    assert d["Null sample ends"] == dt.datetime(2020, 12, 31)
+    assert d["What would make it a Rotation"].startswith("holds until p rises to 0.15")
+    assert 0 < d["p-value, small caps lead"] < 0.05 < 0.95 < d["p-value, large caps lead"]
+    assert math.isclose(d["Benchmarks beaten"], 3) and math.isclose(d["Benchmarks"], 3)
+
+
+def test_pvalue_side_is_checked():
+    use_embedded_data()
+    assert udfs.ROTATION_PVALUE(None, None, None, "both") == \
+        "#VALUE! side must be one of small, large (got 'both')"
