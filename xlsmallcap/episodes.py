@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from xlsmallcap import api
 from xlsmallcap.data.store import DataStore
 
@@ -20,6 +22,7 @@ EPISODES: tuple[tuple[str, str], ...] = (
     ("2020-12-31", "sustained small-cap run"),
     ("2021-01-29", "sustained small-cap run"),
     ("2021-03-12", "run peaks"),
+    ("2023-05-31", "mega-cap leadership"),
     ("2023-10-31", "large caps leading"),
     ("2024-07-16", "the CPI surge in question"),
     ("2024-07-31", "surge three weeks on"),
@@ -39,17 +42,22 @@ def episode_table(store: DataStore | None = None) -> str:
     st = store
     latest = api.rotation_score(store=st).as_of.strftime("%Y-%m-%d")
     rows = [*EPISODES, (latest, "latest date in the data")]
-    out = ["| date | what happened | verdict | score | persistence | rel 63d | rel 21d | "
-           "breadth | funding | cash stickiness | quadrant vs SPY |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| date | what happened | verdict | since | p small | p large | score | persistence "
+           "| rel 63d | rel 21d | breadth | cash stickiness | quadrant vs SPY |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for day, what in rows:
         r = api.rotation_score(as_of=day, store=st)
         c = api.cash(as_of=day, store=st)
         q = api.rotation_quadrant(as_of=day, store=st)[0]
-        out.append(f"| {r.as_of:%Y-%m-%d} | {what} | {r.verdict} | {_f(r.score, '{:.0f}')} | "
+        since = "n/a" if r.since is pd.NaT else f"{r.since:%Y-%m-%d}"
+        if r.evidence.held_all_warm_up:
+            since = f"< {since}"
+        out.append(f"| {r.as_of:%Y-%m-%d} | {what} | {r.verdict} | {since} | "
+                   f"{_f(r.p_value, '{:.3f}')} | {_f(r.p_large, '{:.3f}')} | "
+                   f"{_f(r.score, '{:.0f}')} | "
                    f"{_f(r.persistence, '{:.2f}')} | {_f(r.rel_lookback, '{:+.1%}')} | "
                    f"{_f(r.rel_short, '{:+.1%}')} | {_f(r.breadth, '{:.2f}')} | "
-                   f"{_f(r.funding, '{:.2f}')} | {_f(c.stickiness, '{:.2f}')} | {q} |")
+                   f"{_f(c.stickiness, '{:.2f}')} | {q} |")
     return "\n".join(out) + "\n"
 
 

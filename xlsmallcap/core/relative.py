@@ -69,8 +69,9 @@ def persistence(small: pd.Series, bench: pd.Series, lookback: int = 63, sub_wind
 
     Formula: mean over the last ``lookback`` dates t of ``1[RP_sub(t) > 0]``, where ``RP_sub(t)`` is
     :func:`rolling_relative_performance` over ``sub_window`` days. 1.0 means small caps were ahead
-    on a one-month view every day for three months (Nadig's "consistently"); a one-week surge
-    scores about 5/63. NaN when fewer than ``lookback + sub_window + 1`` common dates exist.
+    on a one-month view every day for three months (Nadig's "consistently"); a driftless pair
+    averages 0.5, and the one-week surge of July 2024 scored 0.29 (about 18/63). NaN when fewer
+    than ``lookback + sub_window + 1`` common dates exist.
     """
     lb = check_window(lookback, "lookback")
     sw = check_window(sub_window, "sub_window")
