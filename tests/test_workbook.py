@@ -43,8 +43,8 @@ def test_committed_template_equals_a_fresh_build(built):
 
 def test_template_structure(built):
     wb = load_workbook(built, keep_vba=True)
-    assert wb.sheetnames == ["Dashboard", "Charts", "Episodes", "Settings", "Read me",
-                             "xlwings.conf", "Cache"]
+    assert wb.sheetnames == ["Dashboard", "Charts", "Episodes", "Track record", "Settings",
+                             "Read me", "xlwings.conf", "Cache"]
     assert wb["xlwings.conf"]["A1"].value == "UDF Modules"
     assert wb["xlwings.conf"]["B1"].value == "xlsmallcap.udfs"
     assert wb["Cache"].sheet_state == "hidden"
@@ -66,17 +66,34 @@ def test_cached_values_equal_the_python_functions(built):
     assert ws["B3"].value == rot.verdict
     assert ws["B4"].value == pytest.approx(rot.score, rel=1e-12)
     assert ws["B5"].value == rot.reason
-    assert ws["A11"].value == "Persistence" and ws["B11"].value == pytest.approx(rot.persistence)
+    assert ws["A15"].value == "Persistence" and ws["B15"].value == pytest.approx(rot.persistence)
+    assert ws["A11"].value == "p-value, small caps lead"
+    assert ws["B11"].value == ws["E3"].value == pytest.approx(rot.p_value)
+    assert ws["E4"].value == pytest.approx(rot.p_large)
+    assert ws["A13"].value == "What would make it a Rotation" and ws["B13"].value == \
+        rot.to_rotation
     for i, w in enumerate((5, 21, 63, 126)):
         rel = api.rel_perf(w)
         for j, b in enumerate(("SPY", "QQQ", "DIA")):
             assert ws.cell(row=8 + i, column=5 + j).value == pytest.approx(rel[b], rel=1e-12)
     assert ws["E14"].value == pytest.approx(api.cash().stickiness)
-    assert ws["E17"].value == pytest.approx(api.vol().vol_ratio)
-    assert ws["E20"].value == api.rotation_quadrant()[0]
-    assert ws["E21"].value == pytest.approx(api.base().share)
+    dgs2 = api.rate_sens()[0]
+    assert ws["E15"].value == pytest.approx(dgs2.per_cut)
+    assert ws["E16"].value == pytest.approx(-dgs2.t)
+    assert ws["E17"].value == ("significant (|t| >= 2)" if dgs2.significant
+                               else "not significant (|t| < 2)")
+    assert ws["E19"].value == pytest.approx(api.vol().vol_ratio)
+    assert ws["E22"].value == api.rotation_quadrant()[0]
+    b = api.base()
+    assert [ws[f"E{r}"].value for r in range(23, 30)] == pytest.approx(
+        [b.share, b.low, b.high, b.events, b.similar_share, b.similar_events, b.unconditional])
     # Native formulas over spilled data, evaluated by the formula engine.
-    assert ws["E23"].value == dt.datetime(2026, 7, 1)  # =MAX(Charts!L4:L255)
+    assert ws["E30"].value == dt.datetime(2026, 7, 1)  # =MAX(Charts!L4:L255)
+    track = load_workbook(built, data_only=True)["Track record"]
+    first = api.track_records()[0]
+    row63 = next(r for r in first.rows if r.verdict == "Rotation" and r.horizon == 63)
+    assert track["A6"].value == "Rotation" and track["B6"].value == row63.days
+    assert track["D6"].value == pytest.approx(row63.mean)
     episodes = load_workbook(built, data_only=True)["Episodes"]
     assert episodes["B11"].value == "Diversification"  # 2024-07-16
     assert episodes["C11"].value == pytest.approx(api.rotation_score(as_of="2024-07-16").score)

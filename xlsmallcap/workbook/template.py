@@ -30,7 +30,7 @@ POINTS = {"rs": 252, "relperf": 252, "mmf": 156, "quadrant": 13}
 #: First column of each chart's data block on the Charts sheet (right of the printed charts).
 DATA_COLUMNS = {"rs": "L", "relperf": "P", "mmf": "T", "quadrant": "W"}
 #: Where each spilled block keeps its last refreshed values on the hidden Cache sheet.
-CACHE = {"detail": "$A$1:$B$14", "rs": "$D$1:$F$253", "relperf": "$H$1:$J$253",
+CACHE = {"detail": "$A$1:$B$20", "rs": "$D$1:$F$253", "relperf": "$H$1:$J$253",
          "mmf": "$L$1:$M$157", "quadrant": "$O$1:$Q$14"}
 
 
@@ -107,16 +107,29 @@ def _dashboard(wb) -> None:
         ws.conditional_formatting.add(
             "B3", FormulaRule(formula=[f'$B$3="{verdict}"'],
                               fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
-    # Components (spilled by ROTATION_DETAIL, 13 rows + header).
-    ws["A7"] = ArrayFormula("A7:B20", _spill(
+    # The evidence beside the verdict: one-sided p-values of the rotation test.
+    ws["D3"], ws["E3"] = "p-value, small caps lead", "=ROTATION_PVALUE(Small,Benchmarks,AsOf)"
+    ws["D4"], ws["E4"] = "p-value, large caps lead", \
+        '=ROTATION_PVALUE(Small,Benchmarks,AsOf,"large")'
+    for ref in ("E3", "E4"):
+        ws[ref].number_format = "0.000"
+        ws[ref].alignment = Alignment(horizontal="right")
+    # Components (spilled by ROTATION_DETAIL, 19 rows + header).
+    ws["A7"] = ArrayFormula("A7:B26", _spill(
         "ROTATION_DETAIL(Small,Benchmarks,AsOf,Lookback,ShortWindow,TRUE)", "detail"))
-    for r in range(11, 15):
+    for r in (8, 10, 25):
+        ws.cell(row=r, column=2).number_format = DATE
+    for r in (11, 12):
+        ws.cell(row=r, column=2).number_format = "0.000"
+    ws["B14"].number_format = "0.0"
+    for r in range(15, 19):
         ws.cell(row=r, column=2).number_format = RATIO
-    ws["B8"].number_format = DATE
-    ws["B10"].number_format = "0.0"
-    ws["B18"].number_format = ws["B19"].number_format = "0"
-    for r in (15, 16, 17):
+    for r in (19, 20, 21):
         ws.cell(row=r, column=2).number_format = PCT
+    for r in (22, 23, 24):
+        ws.cell(row=r, column=2).number_format = "0"
+    ws["B26"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws["A26"].alignment = Alignment(vertical="top")
     # Relative performance table.
     _header(ws, 7, ["Window (days)", "vs S&P 500", "vs Nasdaq-100", "vs Dow"], col=4)
     for i, w in enumerate((5, 21, 63, 126)):
@@ -130,13 +143,21 @@ def _dashboard(wb) -> None:
     figures = [
         ("Cash stickiness (0-1)", "=CASH_STICKINESS(AsOf)", RATIO),
         ("Per 1 pp cut in 2-year yield", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2")', PCT),
+        ("  Newey-West t", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2",252,"t")', RATIO),
+        ("  significance", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2",252,"significance")',
+         None),
         ("Per 1 pp cut in fed funds", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DFF")', PCT),
         ("Volatility ratio", '=VOL_RATIO(Small,Bench1,AsOf,VolWindow,"ratio")', RATIO),
         ("Max drawdown", '=VOL_RATIO(Small,Bench1,AsOf,VolWindow,"drawdown")', PCT),
         ("Beta to S&P 500", '=VOL_RATIO(Small,Bench1,AsOf,VolWindow,"beta")', RATIO),
         ("Quadrant vs S&P 500", "=ROTATION_QUADRANT(Small,Bench1,AsOf)", None),
         ("Base rate since 1926", '=BASE_RATE(AsOf,5,0.03,63,"share")', PCT),
+        ("  95% interval, low", '=BASE_RATE(AsOf,5,0.03,63,"low")', PCT),
+        ("  95% interval, high", '=BASE_RATE(AsOf,5,0.03,63,"high")', PCT),
         ("Surges in the sample", '=BASE_RATE(AsOf,5,0.03,63,"events")', "0"),
+        ("Surges of today's size: sustained", '=BASE_RATE(AsOf,5,0.03,63,"similar")', PCT),
+        ("  how many such surges", '=BASE_RATE(AsOf,5,0.03,63,"similar_events")', "0"),
+        ("Any day: sustained (the bar)", '=BASE_RATE(AsOf,5,0.03,63,"unconditional")', PCT),
         ("Prices as of", "=MAX(Charts!L4:L255)", DATE),
         ("Money funds as of", "=MAX(Charts!T4:T159)", DATE),
     ]
@@ -146,11 +167,12 @@ def _dashboard(wb) -> None:
         c.alignment = Alignment(horizontal="right")
         if fmt:
             c.number_format = fmt
-    widths = {"A": 30, "B": 22, "C": 3, "D": 28, "E": 13, "F": 14, "G": 12}
+    widths = {"A": 28, "B": 44, "C": 3, "D": 32, "E": 22, "F": 14, "G": 12}
     for col, w in widths.items():
         ws.column_dimensions[col].width = w
+    ws.row_dimensions[26].height = 60
     ws.freeze_panes = "A3"
-    _page(ws, "A1:G25")
+    _page(ws, "A1:G34")
 
 
 def _charts(wb) -> None:
@@ -242,7 +264,7 @@ def _episodes(wb) -> None:
     ws["A1"] = "The same figures replayed on dates history has judged"
     ws["A1"].font = TITLE
     _header(ws, 3, ["As of", "Verdict", "Score", "vs S&P 500, 63d", "vs S&P 500, 21d",
-                    "Cash stickiness", "Quadrant"])
+                    "Cash stickiness", "Quadrant", "p, small lead", "p, large lead"])
     dates: list[object] = [dt.datetime.fromisoformat(d) for d in EPISODE_DATES] + [None]
     for i, d in enumerate(dates, start=4):
         a = ws.cell(row=i, column=1, value=d if d is not None else "latest")
@@ -256,7 +278,11 @@ def _episodes(wb) -> None:
         ws.cell(row=i, column=5, value=f"=REL_PERF(21,Small,Bench1,{ref})").number_format = PCT
         ws.cell(row=i, column=6, value=f"=CASH_STICKINESS({ref})").number_format = RATIO
         ws.cell(row=i, column=7, value=f"=ROTATION_QUADRANT(Small,Bench1,{ref})")
-    for col, w in zip("ABCDEFG", (12, 22, 8, 16, 16, 15, 12), strict=True):
+        ws.cell(row=i, column=8, value=f"=ROTATION_PVALUE(Small,Benchmarks,{ref})"
+                ).number_format = "0.000"
+        ws.cell(row=i, column=9, value=f'=ROTATION_PVALUE(Small,Benchmarks,{ref},"large")'
+                ).number_format = "0.000"
+    for col, w in zip("ABCDEFGHI", (12, 22, 8, 16, 16, 15, 12, 13, 13), strict=True):
         ws.column_dimensions[col].width = w
     last = 3 + len(dates)
     for verdict, colour in VERDICT_COLOURS.items():
@@ -265,7 +291,51 @@ def _episodes(wb) -> None:
                                        fill=PatternFill("solid", fgColor=colour,
                                                         bgColor=colour)))
     ws.freeze_panes = "A4"
-    _page(ws, f"A1:G{last}")
+    _page(ws, f"A1:I{last}")
+
+
+TRACK_COLUMNS = ["Verdict", "Days", "Spells", "63d mean", "63d low", "63d high", "63d hit",
+                 "21d mean", "126d mean", "63d edge", "Edge t"]
+
+
+def _track_record(wb) -> None:
+    """The verdict's track record as values (it is history: computed when the book is built)."""
+    from xlsmallcap import api
+    from xlsmallcap.track_view import in_words
+
+    ws = wb.create_sheet("Track record")
+    ws["A1"] = "What small caps did after each verdict (relative return vs large caps)"
+    ws["A1"].font = TITLE
+    ws["A2"] = "Levels chosen on noise and on 1926-1999 (fitted); 2000 on is reported out of "\
+               "sample."
+    ws["A3"] = "Intervals: 95%, Newey-West or clustered by spell, whichever is wider."
+    row = 4
+    for rec in api.track_records():
+        ws.cell(row=row, column=1,
+                value=f"{rec.pair}, {rec.start:%Y-%m-%d} to {rec.end:%Y-%m-%d} ({rec.role}): "
+                      f"{rec.changes_per_year:.1f} changes a year, median run "
+                      f"{rec.median_run:.0f} days").font = BOLD
+        _header(ws, row + 1, TRACK_COLUMNS)
+        by = {(r.verdict, r.horizon): r for r in rec.rows}
+        names = list(dict.fromkeys(r.verdict for r in rec.rows))
+        for i, name in enumerate(names, start=row + 2):
+            r63, r21, r126 = by[(name, 63)], by[(name, 21)], by[(name, 126)]
+            values = [name, r63.days, r63.runs, r63.mean, r63.low, r63.high, r63.hit_rate,
+                      r21.mean, r126.mean, None if name == "All days" else r63.edge,
+                      None if name == "All days" else r63.edge_t]
+            for j, v in enumerate(values, start=1):
+                ok = not isinstance(v, float) or v == v  # NaN -> empty cell
+                c = ws.cell(row=i, column=j, value=v if ok else None)
+                c.number_format = {2: "0", 3: "0", 11: "0.0"}.get(j, PCT)
+        words = row + 2 + len(names)
+        ws.cell(row=words, column=1, value=in_words(rec)).alignment = Alignment(
+            wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=words, start_column=1, end_row=words, end_column=11)
+        ws.row_dimensions[words].height = 48
+        row = words + 2
+    for col, w in zip("ABCDEFGHIJK", (22, 7, 7, 10, 10, 10, 9, 10, 10, 10, 8), strict=True):
+        ws.column_dimensions[col].width = w
+    _page(ws, f"A1:K{row}")
 
 
 README_LINES = [
@@ -279,14 +349,20 @@ README_LINES = [
     ("ROTATION_SCORE: 0-100; persistence 45%, magnitude 25%, breadth 15%, funding 15%.", None),
     ("ROTATION_VERDICT: Rotation / Emerging rotation / Diversification / Bobbling / "
      "Large-cap leadership (TRUE as 4th argument adds the reason).", None),
-    ("ROTATION_DETAIL: the components with labels (spills 14 rows).", None),
+    ("ROTATION_DETAIL: the verdict's evidence and the components with labels (spills 20 "
+     "rows).", None),
+    ("ROTATION_PVALUE: one-sided p-value that small caps (or, with \"large\", large caps) "
+     "lead beyond chance; Rotation needs p < 0.05 on 3 days in a row.", None),
     ("REL_PERF(window, ...): (1 + r_small) / (1 + r_bench) - 1 over the last window days.", None),
     ("CASH_STICKINESS: 0 = cash leaving money-market funds, 1 = fully sticky.", None),
-    ("RATE_SENSITIVITY: relative return of small vs large per 1 pp rate cut.", None),
+    ("RATE_SENSITIVITY: relative return of small vs large per 1 pp rate cut; output se, t, n "
+     "or significance (Newey-West).", None),
     ("VOL_RATIO: small/large realized volatility; 'drawdown' and 'beta' as 5th argument.", None),
     ("ROTATION_QUADRANT: Leading / Weakening / Lagging / Improving.", None),
-    ("BASE_RATE: share of small-cap surges since 1926 that became sustained outperformance.",
-     None),
+    ("BASE_RATE: share of small-cap surges since 1926 that became sustained outperformance, "
+     "with its Wilson 95% interval (low, high), surges of similar size and any day.", None),
+    ("Track record sheet: what followed each verdict; the verdict describes, it does not "
+     "forecast.", None),
     ("CHART_SERIES, REL_PERF_SERIES, XLSC_HISTORY, DATA_STATUS: spilled data for charts.", None),
     ("", None),
     ("Settings", BOLD),
@@ -315,6 +391,7 @@ def _readme(wb) -> None:
         if font is not None:
             c.font = font
     ws.column_dimensions["A"].width = 130
+    _page(ws, f"A1:A{len(README_LINES)}")
 
 
 def _conf(wb) -> None:
@@ -331,6 +408,7 @@ def build_formulas(path: Path) -> Path:
     _dashboard(wb)
     _charts(wb)
     _episodes(wb)
+    _track_record(wb)
     _settings(wb)
     _readme(wb)
     _conf(wb)
