@@ -96,6 +96,50 @@ def bench_udfs(repeat: int) -> None:
             f"{med / medb:.2f}x", "<= 3x and <= 0.3 ms")
 
 
+def bench_verdict(repeat: int, noise_paths: int) -> None:
+    """The verdict's speed for a new as_of, its stability on real data and its noise rate."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from verdict_calibration import noise_rotation_rate
+
+    from xlsmallcap import api, udfs
+    from xlsmallcap.core.evidence import RULE, evidence_path, relative_log_returns
+    from xlsmallcap.core.track_record import stability, verdict_series
+    from xlsmallcap.data.store import get_store
+
+    st = get_store()
+    x = relative_log_returns(st.series("IWM"), {b: st.series(b) for b in api.BENCHMARKS})
+    days = [d.strftime("%Y-%m-%d") for d in x.index[-700:-100]]
+    v = x.to_numpy()
+
+    def np_persistence():  # the bare numpy core of the old, stateless verdict
+        c = np.cumsum(v[-85:], axis=0)
+        return np.mean((c[21:] - c[:-21])[-63:] > 0)
+
+    per_call = []
+    for d in days[: max(repeat, 5) * 4]:
+        t = time.perf_counter()
+        udfs.ROTATION_PVALUE(None, None, d)
+        per_call.append(time.perf_counter() - t)
+    tb = statistics.median(timeit(np_persistence, repeat, 20))
+    first = statistics.median(per_call)
+    row("first ROTATION_PVALUE for a new as_of", f"{first * 1e3:.1f} ms", f"{tb * 1e3:.3f} ms",
+        f"{first / tb:.0f}x", "<= 50 ms (bootstrap of 1,000 paths)")
+    warm = statistics.median(timeit(lambda: udfs.ROTATION_PVALUE(None, None, days[0]), repeat,
+                                    20))
+    row("warm ROTATION_PVALUE (same arguments)", f"{warm * 1e3:.3f} ms", f"{tb * 1e3:.3f} ms",
+        f"{warm / tb:.2f}x", "as the other warm calls")
+    t = time.perf_counter()
+    path = verdict_series(evidence_path(x))
+    elapsed = time.perf_counter() - t
+    chg, med, n = stability(path)
+    row(f"verdict every day {path.index[0]:%Y}-{path.index[-1]:%Y} ({n} days)",
+        f"{elapsed:.1f} s", "-", "-", "(one bootstrap a month)")
+    row("  verdict changes a year, IWM vs SPY/QQQ/DIA", f"{chg:.2f}", "-", "-", "<= 6")
+    row("  median run of a verdict (trading days)", f"{med:.0f}", "-", "-", ">= 15")
+    rate = noise_rotation_rate(RULE, noise_paths)
+    row(f"noise pairs read as Rotation ({noise_paths})", f"{rate:.1%}", "-", "-", "<= 5%")
+
+
 def bench_import(repeat: int) -> None:
     """Interleaved, so that a busy moment of the machine hits both alike."""
     env = dict(os.environ, XLSMALLCAP_CACHE_DIR=tempfile.mkdtemp())
@@ -185,6 +229,7 @@ def main() -> None:
           f"{platform.python_version()}, {platform.system()} {platform.release()}")
     print(f"{'figure':<44} {'value':>12} {'baseline':>12} {'ratio':>8}   target")
     bench_udfs(rep)
+    bench_verdict(rep, 300 if args.quick else 1000)
     bench_import(max(rep, 11))
     bench_refresh(3 if args.quick else 5)
     bench_batch(20)
