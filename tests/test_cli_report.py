@@ -35,3 +35,27 @@ def test_report_bad_inputs_say_what_is_expected():
     assert res.exit_code == 2 and "unknown ticker or series 'NOPE'" in res.output
     res = run("report", "--as-of", "1990-01-02")
     assert res.exit_code == 2 and "share no dates" in res.output
+
+
+def test_report_carries_the_evidence():
+    out = run("report", "--as-of", "2024-07-16").output
+    for needle in ("p-value small caps lead 0.842, large caps lead 0.682",
+                   "stationary bootstrap of 756 days", "to 2024-06-28, 1000 paths",
+                   "Rotation needs p < 0.05 on 3 days in a row (now p=0.842)",
+                   "Newey-West se 2.87%, t 1.72, n=50 weeks: not significant (|t| < 2)",
+                   "n/a: DFF moved 5 bp or more in fewer than 3 of 50 weeks",
+                   "(95% 21.93%-42.20%)", "5 of 21 surges of 5.19%-11.67%",
+                   "share of all 25721 days"):
+        assert needle in out, needle
+
+
+def test_track_record_command_says_what_the_data_says():
+    res = run("track-record")
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "IWM vs SPY, QQQ, DIA, 2003-12-02 to 2026-07-01 (reported)" in out
+    assert "1929-06-18 to 1999-12-31 (fitted)" in out
+    assert "2000-01-03 to 2025-05-30 (reported)" in out
+    # out of sample the verdict has no edge, and the command says so in words
+    assert out.count("it does not forecast the next") == 2
+    assert "Fewer than 5 spells (intervals not reliable): Rotation." in out
