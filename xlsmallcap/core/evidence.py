@@ -41,6 +41,7 @@ IWM vs SPY/QQQ/DIA it changes about 5 times a year with a median run of about 21
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -125,6 +126,16 @@ class _Null:
     days: int
 
 
+@functools.lru_cache(maxsize=4)
+def _resample_rows(n: int) -> np.ndarray:
+    """The bootstrap's row indices. With a fixed seed they depend only on the sample size, so
+    they are drawn once per process (read-only) instead of on every call."""
+    rng = np.random.default_rng(SEED)
+    idx = stationary_bootstrap_indices(n, LOOKBACK + SHORT, REPS, MEAN_BLOCK, rng)
+    idx.flags.writeable = False
+    return idx
+
+
 def _bootstrap_null(sample: np.ndarray) -> _Null | None:
     """Sorted null distributions of (R, P, Z) from a demeaned, unit-variance resample."""
     n = sample.shape[0]
@@ -132,9 +143,7 @@ def _bootstrap_null(sample: np.ndarray) -> _Null | None:
     if n < NULL_DAYS or not np.all(np.isfinite(sd)) or np.any(sd <= 0):
         return None
     u = (sample - sample.mean(axis=0)) / sd
-    rng = np.random.default_rng(SEED)
-    idx = stationary_bootstrap_indices(n, LOOKBACK + SHORT, REPS, MEAN_BLOCK, rng)
-    c = np.cumsum(u[idx], axis=1)                       # REPS x 84 x k
+    c = np.cumsum(u[_resample_rows(n)], axis=1)                       # REPS x 84 x k
     c = np.concatenate([np.zeros((REPS, 1, u.shape[1])), c], axis=1)
     lookback = (c[:, -1] - c[:, -1 - LOOKBACK]).mean(axis=1) / np.sqrt(LOOKBACK)
     subs = c[:, SHORT:] - c[:, :-SHORT]                 # trailing 21-day sums, 64 per path
@@ -174,67 +183,112 @@ def _day_statistics(x: np.ndarray, lo: int, hi: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _run(pu, pdn, su, sd, br, rule: Rule) -> tuple[int, int]:
-    """The state after the last day, and the index where it was entered (-1: held throughout)."""
-    state, since, up, down = _BOB, -1, 0, 0
-    enter, confirm, leave, surge = rule.enter_p, rule.confirm_days, rule.exit_p, rule.surge_p
-    for i in range(pu.size):
-        up = up + 1 if (pu[i] <= enter and br[i] >= BREADTH - 1e-9) else 0
-        down = down + 1 if pdn[i] <= enter else 0
-        if up >= confirm:
-            new = _ROT
-        elif down >= confirm:
-            new = _LCL
-        elif state == _ROT and pu[i] < leave and sd[i] > surge:
-            new = _ROT
-        elif state == _LCL and pdn[i] < leave and su[i] > surge:
-            new = _LCL
-        elif (state == _EMG and pu[i] < rule.building_exit_p and sd[i] > surge) \
-                or (pu[i] <= rule.building_p and su[i] <= 0.5):
-            new = _EMG
-        elif (state == _DIV and su[i] < 0.5) or su[i] <= surge:
-            new = _DIV
-        else:
-            new = _BOB
-        if new != state or i == 0:
-            since = i if i > 0 else -1
-        state = new
-    return state, since
+def _step(state: int, up: int, down: int, i: int, pu, pdn, su, sd, br, rule: Rule
+          ) -> tuple[int, int, int]:
+    """One day of the state machine: (state, days in a row with small-cap evidence, the same
+    for large caps) after day ``i``."""
+    up = up + 1 if (pu[i] <= rule.enter_p and br[i] >= BREADTH - 1e-9) else 0
+    down = down + 1 if pdn[i] <= rule.enter_p else 0
+    surge = rule.surge_p
+    if up >= rule.confirm_days:
+        return _ROT, up, down
+    if down >= rule.confirm_days:
+        return _LCL, up, down
+    if state == _ROT and pu[i] < rule.exit_p and sd[i] > surge:
+        return _ROT, up, down
+    if state == _LCL and pdn[i] < rule.exit_p and su[i] > surge:
+        return _LCL, up, down
+    if (state == _EMG and pu[i] < rule.building_exit_p and sd[i] > surge) \
+            or (pu[i] <= rule.building_p and su[i] <= 0.5):
+        return _EMG, up, down
+    if (state == _DIV and su[i] < 0.5) or su[i] <= surge:
+        return _DIV, up, down
+    return _BOB, up, down
+
+
+def _runs(ends: list[int], inputs: tuple, rule: Rule) -> list[tuple[int, int]]:
+    """For each day ``e`` in ``ends`` (ascending), the state machine run from the neutral state
+    over days ``e - WARM_UP .. e``: (final state, index where it was entered, or -1 when it held
+    from the first day).
+
+    Consecutive days' runs share all but their first and last day, and two runs that reach the
+    same (state, up, down) on the same day agree from then on; so each run is computed only
+    until it meets the previous one, and takes the rest from it. The result is exactly that of
+    running every day from scratch.
+    """
+    out: list[tuple[int, int]] = []
+    prev: list[tuple[int, int, int]] = []   # the previous run's tuples, by day
+    prev_start = 0
+    for e in ends:
+        start = e - WARM_UP
+        traj: list[tuple[int, int, int]] = []
+        t = (_BOB, 0, 0)
+        i = start
+        while i <= e:
+            t = _step(*t, i, *inputs, rule)
+            traj.append(t)
+            k = i - prev_start
+            if 0 <= k < len(prev) and prev[k] == t:
+                traj.extend(prev[k + 1:])   # from here on the runs agree
+                i = prev_start + len(prev)
+                while i <= e:               # the new last day(s)
+                    traj.append(_step(*traj[-1], i, *inputs, rule))
+                    i += 1
+                break
+            i += 1
+        states = [s for s, _, _ in traj]
+        since = -1
+        for j in range(len(states) - 1, 0, -1):
+            if states[j] != states[j - 1]:
+                since = j
+                break
+        out.append((states[-1], since))
+        prev, prev_start = traj, start
+    return out
 
 
 def _evaluate_group(x: np.ndarray, dates: pd.DatetimeIndex, days: np.ndarray, anchor: int,
                     rule: Rule) -> list[Evidence]:
     """Evidence for ``days`` that share one null (their month's anchor)."""
     nan = float("nan")
-    empty = [Evidence(dates[d], "", pd.NaT, False, nan, nan, nan, nan, nan, nan, nan, nan, nan,
-                      0, pd.NaT) for d in days]
+    lo, hi = max(0, int(days[0]) - WARM_UP), int(days[-1]) + 1
+    stamps = list(dates[lo:hi])   # boxed once: scalar indexing of an index is slow
+    empty = {int(d): Evidence(stamps[int(d) - lo], "", pd.NaT, False, nan, nan, nan, nan, nan,
+                              nan, nan, nan, nan, 0, pd.NaT) for d in days}
     if anchor + 1 < NULL_DAYS:
-        return empty
+        return list(empty.values())
     null = _bootstrap_null(x[max(0, anchor + 1 - NULL_DAYS): anchor + 1])
     if null is None:
-        return empty
-    lo, hi = max(0, int(days[0]) - WARM_UP), int(days[-1]) + 1
+        return list(empty.values())
     st = _day_statistics(x, lo, hi)
     p_r_up, p_r_dn = upper_p(null.lookback_z, st["R"]), lower_p(null.lookback_z, st["R"])
     p_p_up, p_p_dn = upper_p(null.persistence, st["P"]), lower_p(null.persistence, st["P"])
     su, sd = upper_p(null.short_z, st["Z"]), lower_p(null.short_z, st["Z"])
     pu, pdn = np.maximum(p_r_up, p_p_up), np.maximum(p_r_dn, p_p_dn)
+    valid = np.isfinite(pu) & np.isfinite(su)
+    # A day has a verdict when its whole warm-up (WARM_UP + 1 days) has p-values.
+    run_ok = np.convolve(valid, np.ones(WARM_UP + 1, dtype=int), "full")[: valid.size] \
+        == WARM_UP + 1
+    ends = [int(d) - lo for d in days if run_ok[int(d) - lo]]
+    inputs = tuple(v.tolist() for v in (pu, pdn, su, sd, st["breadth"]))
+    runs = dict(zip(ends, _runs(ends, inputs, rule), strict=True))
+    null_end = dates[anchor]
     out = []
-    for d, e in zip(days, empty, strict=True):
-        a, b = int(d) - WARM_UP - lo, int(d) - lo + 1
-        j = b - 1
-        if a < 0 or not np.all(np.isfinite(pu[a:b])) or not np.all(np.isfinite(su[a:b])):
-            out.append(e)
+    for d in days:
+        j = int(d) - lo
+        if j not in runs:
+            out.append(empty[int(d)])
             continue
-        state, since = _run(pu[a:b], pdn[a:b], su[a:b], sd[a:b], st["breadth"][a:b], rule)
+        state, since = runs[j]
+        first = j - WARM_UP
         out.append(Evidence(
-            as_of=dates[d], verdict=STATES[state],
-            since=dates[lo + a + since] if since >= 0 else dates[lo + a],
+            as_of=stamps[j], verdict=STATES[state],
+            since=stamps[first + since] if since >= 0 else stamps[first],
             held_all_warm_up=since < 0,
             p_small=float(pu[j]), p_return=float(p_r_up[j]), p_persistence=float(p_p_up[j]),
             p_large=float(pdn[j]), p_short_up=float(su[j]), p_short_down=float(sd[j]),
             lookback_z=float(st["R"][j]), persistence=float(st["P"][j]),
-            breadth=float(st["breadth"][j]), null_days=null.days, null_end=dates[anchor]))
+            breadth=float(st["breadth"][j]), null_days=null.days, null_end=null_end))
     return out
 
 
