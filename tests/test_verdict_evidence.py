@@ -123,11 +123,17 @@ def test_verdict_does_not_depend_on_where_the_series_starts(etf_returns, cut, dr
 
 
 def test_path_equals_single_calls(etf_returns):
+    """The path reuses the previous day's run once two runs meet; every day must still equal
+    a run from scratch (a single call)."""
     x = etf_returns.loc[:"2021-06-30"]
-    path = {e.as_of: e for e in evidence_path(x, start="2020-10-01")}
-    for day in ("2020-11-30", "2020-12-23", "2021-01-04", "2021-03-12", "2021-06-30"):
+    path = {e.as_of: e for e in evidence_path(x, start="2020-06-01")}
+    days = list(path)[::3] + [pd.Timestamp("2020-12-23"), pd.Timestamp("2021-06-30")]
+    verdicts = set()
+    for day in days:
         one = rotation_evidence(x.loc[:day])
         assert path[one.as_of] == one
+        verdicts.add(one.verdict)
+    assert len(verdicts) >= 3  # the window crosses several states
 
 
 def test_same_inputs_same_p_value():
