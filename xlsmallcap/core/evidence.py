@@ -143,11 +143,10 @@ def _bootstrap_null(sample: np.ndarray) -> _Null | None:
     if n < NULL_DAYS or not np.all(np.isfinite(sd)) or np.any(sd <= 0):
         return None
     u = (sample - sample.mean(axis=0)) / sd
-    c = np.cumsum(u[_resample_rows(n)], axis=1)                       # REPS x 84 x k
-    c = np.concatenate([np.zeros((REPS, 1, u.shape[1])), c], axis=1)
+    c = np.cumsum(u[_resample_rows(n)], axis=1)         # REPS x 84 x k, running sums
     lookback = (c[:, -1] - c[:, -1 - LOOKBACK]).mean(axis=1) / np.sqrt(LOOKBACK)
-    subs = c[:, SHORT:] - c[:, :-SHORT]                 # trailing 21-day sums, 64 per path
-    pers = (subs[:, -LOOKBACK:] > 0).mean(axis=1).mean(axis=1)
+    subs = c[:, SHORT:] - c[:, : LOOKBACK]              # the 63 trailing 21-day sums
+    pers = (subs > 0).mean(axis=1).mean(axis=1)
     short = (c[:, -1] - c[:, -1 - SHORT]).mean(axis=1) / np.sqrt(SHORT)
     return _Null(np.sort(lookback), np.sort(pers), np.sort(short), n)
 
