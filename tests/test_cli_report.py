@@ -18,7 +18,7 @@ def test_report_for_the_july_2024_surge():
     for needle in ("Diversification", "score 31/100", "as of 2024-07-16", "+9.73%",
                    "vs QQQ (Nasdaq-100)", "126 d", "Cash stickiness", "Rate sensitivity (DGS2)",
                    "Volatility ratio", "Max drawdown", "Quadrant", "Base rate since 1926",
-                   "Data freshness", "FF_SMB"):
+                   "Data used: only what was public on 2024-07-16", "FF_SMB"):
         assert needle in out, needle
 
 
@@ -42,11 +42,23 @@ def test_report_carries_the_evidence():
     for needle in ("p-value small caps lead 0.842, large caps lead 0.682",
                    "stationary bootstrap of 756 days", "to 2024-06-28, 1000 paths",
                    "Rotation needs p < 0.05 on 3 days in a row (now p=0.842)",
-                   "Newey-West se 2.87%, t 1.72, n=50 weeks: not significant (|t| < 2)",
+                   "Newey-West se 2.81%, t 1.71, n=50 weeks: not significant (|t| < 2)",
                    "n/a: DFF moved 5 bp or more in fewer than 3 of 50 weeks",
-                   "(95% 21.93%-42.20%)", "5 of 21 surges of 5.19%-11.67%",
-                   "share of all 25721 days"):
+                   "(95% 21.93%-42.20%)", "SMB to 2024-05-31 (published by then)",
+                   "today's surge IWM vs SPY 5 d: +9.73%", "2 of 9 surges of 6.49%-14.60%",
+                   "share of all 25691 days"):
         assert needle in out, needle
+
+
+def test_report_lists_what_was_public():
+    lines = run("report", "--as-of", "2024-07-16").output.splitlines()
+    rows = {cells[0]: cells[1:3] for line in lines
+            if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) >= 4}
+    assert rows["WRMFNS"] == ["2024-06-10", "2024-06-25"]
+    assert rows["DFF"] == ["2024-07-15", "2024-07-16"]
+    assert rows["FF_SMB"] == ["2024-05-31", "2024-06-30"]
+    assert rows["IWM"] == ["2024-07-16", "2024-07-16"]
+    assert rows["QQQ"] == ["2024-07-16", "2024-07-16"]  # the growth proxy is listed too
 
 
 def test_track_record_command_says_what_the_data_says():

@@ -129,7 +129,8 @@ def test_chart_series_always_has_the_asked_number_of_rows():
     out = udfs.CHART_SERIES("mmf", None, None, "1974-06-30", 156.0)
     assert len(out) == 157 and out[0] == ["Date", "Retail money funds ($bn)"]
     assert out[1] == [None, None]  # padded at the top: the monthly series starts in 1973
-    assert out[-1][0] == dt.datetime(1974, 6, 1) and out[-18][0] == dt.datetime(1973, 1, 1)
+    # June 1974 was published on the 4th Tuesday of July: on 1974-06-30 May is the last month
+    assert out[-1][0] == dt.datetime(1974, 5, 1) and out[-17][0] == dt.datetime(1973, 1, 1)
 
 
 @pytest.mark.parametrize("f, args, message", BAD, ids=[f"{f.__name__}-{i}" for i, (f, _, _)

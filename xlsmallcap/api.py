@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from xlsmallcap.core.base_rate import BaseRateResult, base_rate
@@ -60,30 +61,34 @@ def rel_perf(window: int, small: str = SMALL, benchmarks: Sequence[str] | None =
              as_of: object = None, store: DataStore | None = None) -> dict[str, float]:
     """Relative performance of ``small`` against each benchmark over ``window`` days."""
     st = _store(store)
-    s = st.series(small)
-    return {b: relative_performance(s, st.series(b), window, as_of) for b in _bench(benchmarks)}
+    s = st.public(small, as_of)
+    return {b: relative_performance(s, st.public(b, as_of), window, as_of)
+            for b in _bench(benchmarks)}
 
 
 def rel_perf_series(window: int = 63, small: str = SMALL, bench: str = "SPY",
                     as_of: object = None, start: object = None,
                     store: DataStore | None = None) -> pd.Series:
     st = _store(store)
-    s = rolling_relative_performance(st.series(small), st.series(bench), window, as_of).dropna()
+    s = rolling_relative_performance(st.public(small, as_of), st.public(bench, as_of), window,
+                                     as_of).dropna()
     return s.loc[pd.Timestamp(start):] if start is not None else s
 
 
 def rs_line(small: str = SMALL, bench: str = "SPY", ma_window: int = 50, as_of: object = None,
             start: object = None, store: DataStore | None = None) -> pd.DataFrame:
     st = _store(store)
-    return relative_strength(st.series(small), st.series(bench), ma_window, as_of, start)
+    return relative_strength(st.public(small, as_of), st.public(bench, as_of), ma_window, as_of,
+                             start)
 
 
 def rotation_score(small: str = SMALL, benchmarks: Sequence[str] | None = None,
                    as_of: object = None, lookback: int = 63, short_window: int = 21,
                    growth: str = GROWTH, store: DataStore | None = None) -> RotationResult:
     st = _store(store)
-    bench = {b: st.series(b) for b in _bench(benchmarks)}
-    return rotation(st.series(small), bench, st.series(growth), lookback, short_window, as_of)
+    bench = {b: st.public(b, as_of) for b in _bench(benchmarks)}
+    return rotation(st.public(small, as_of), bench, st.public(growth, as_of), lookback,
+                    short_window, as_of)
 
 
 def cash(as_of: object = None, weeks: int = 52, equity: str = "SPY",
@@ -91,52 +96,65 @@ def cash(as_of: object = None, weeks: int = 52, equity: str = "SPY",
     """Cash stickiness from weekly retail money-fund assets (monthly H.6 before 1985)."""
     st = _store(store)
     weekly = st.series(MMF_WEEKLY)
-    assets = weekly
+    assets = st.public(MMF_WEEKLY, as_of)
     if as_of is not None and pd.Timestamp(as_of) < weekly.index[0] + pd.Timedelta(weeks=weeks):
-        assets = st.series(MMF_MONTHLY)
-    return cash_stickiness(assets, st.series(POLICY_RATE), st.series(equity), weeks, as_of)
+        assets = st.public(MMF_MONTHLY, as_of)
+    return cash_stickiness(assets, st.public(POLICY_RATE, as_of), st.public(equity, as_of),
+                           weeks, as_of)
 
 
 def mmf_assets(as_of: object = None, start: object = None,
                store: DataStore | None = None) -> pd.Series:
     st = _store(store)
-    s = asset_series(st.series(MMF_WEEKLY), st.series(MMF_MONTHLY), as_of)
+    s = asset_series(st.public(MMF_WEEKLY, as_of), st.public(MMF_MONTHLY, as_of), as_of)
     return s.loc[pd.Timestamp(start):] if start is not None else s
 
 
 def rate_sens(small: str = SMALL, large: str = "SPY", as_of: object = None, window: int = 252,
               store: DataStore | None = None) -> list[Sensitivity]:
     st = _store(store)
-    rates = {TWO_YEAR: st.series(TWO_YEAR), POLICY_RATE: st.series(POLICY_RATE)}
-    return rate_sensitivity(st.series(small), st.series(large), rates, window, 5, as_of)
+    rates = {TWO_YEAR: st.public(TWO_YEAR, as_of), POLICY_RATE: st.public(POLICY_RATE, as_of)}
+    return rate_sensitivity(st.public(small, as_of), st.public(large, as_of), rates, window, 5,
+                            as_of)
 
 
 def vol(small: str = SMALL, large: str = "SPY", as_of: object = None, window: int = 63,
         store: DataStore | None = None) -> RiskResult:
     st = _store(store)
-    return risk(st.series(small), st.series(large), window, as_of)
+    return risk(st.public(small, as_of), st.public(large, as_of), window, as_of)
 
 
 def rotation_quadrant(small: str = SMALL, bench: str = "SPY", as_of: object = None,
                       ratio_window: int = 63, momentum_window: int = 10,
                       store: DataStore | None = None) -> tuple[str, float, float]:
     st = _store(store)
-    return quadrant(st.series(small), st.series(bench), ratio_window, momentum_window, as_of)
+    return quadrant(st.public(small, as_of), st.public(bench, as_of), ratio_window,
+                    momentum_window, as_of)
 
 
 def rotation_quadrant_trail(small: str = SMALL, bench: str = "SPY", as_of: object = None,
                             ratio_window: int = 63, momentum_window: int = 10,
                             store: DataStore | None = None) -> pd.DataFrame:
     st = _store(store)
-    return quadrant_trail(st.series(small), st.series(bench), ratio_window, momentum_window,
-                          as_of)
+    return quadrant_trail(st.public(small, as_of), st.public(bench, as_of), ratio_window,
+                          momentum_window, as_of)
 
 
 def base(as_of: object = None, surge_days: int = 5, threshold: float = 0.03,
-         horizon: int = 63, store: DataStore | None = None) -> BaseRateResult:
-    """Base rate of sustained small-cap outperformance after surges (Fama-French SMB)."""
-    smb = _store(store).series(SMB) / 100.0  # the French files are in percent per day
-    return base_rate(smb, surge_days, threshold, horizon, as_of=as_of)
+         horizon: int = 63, small: str = SMALL, large: str = "SPY",
+         store: DataStore | None = None) -> BaseRateResult:
+    """Base rate of sustained small-cap outperformance after surges (Fama-French SMB).
+
+    The history is SMB as it was public on ``as_of`` (the French library is a month or two
+    late); today's surge is the ``small`` vs ``large`` price pair over ``surge_days`` (public the
+    same day), or SMB's own last surge where the pair has no data.
+    """
+    st = _store(store)
+    smb = st.public(SMB, as_of) / 100.0  # the French files are in percent per day
+    today = relative_performance(st.public(small, as_of), st.public(large, as_of), surge_days,
+                                 as_of)
+    return base_rate(smb, surge_days, threshold, horizon, as_of=as_of,
+                     current_surge=today if np.isfinite(today) else None)
 
 
 def ff_size_pair(store: DataStore | None = None) -> tuple[pd.Series, pd.Series]:
@@ -243,7 +261,8 @@ class Report:
     risk: RiskResult
     quadrant: tuple[str, float, float]
     base: BaseRateResult
-    freshness: dict[str, pd.Timestamp]
+    #: Per series used: (last observation used, the date it was published, the rule).
+    freshness: dict[str, tuple[pd.Timestamp, pd.Timestamp, str]]
 
 
 def report(as_of: object = None, small: str = SMALL, benchmarks: Sequence[str] | None = None,
@@ -253,11 +272,13 @@ def report(as_of: object = None, small: str = SMALL, benchmarks: Sequence[str] |
     bench = _bench(benchmarks)
     rot = rotation_score(small, bench, as_of, store=st)
     used = rot.as_of
-    names = [small, *bench, MMF_WEEKLY, POLICY_RATE, TWO_YEAR, SMB]
+    names = [small, *bench, GROWTH, MMF_WEEKLY, POLICY_RATE, TWO_YEAR, SMB]
     fresh = {}
-    for n in dict.fromkeys(names):
-        s = st.series(n).loc[:used]
-        fresh[n] = s.index[-1] if s.size else pd.NaT
+    for n in dict.fromkeys(x.upper() for x in names):
+        s = st.public(n, used)
+        last = s.index[-1] if s.size else pd.NaT
+        fresh[n] = (last, st.published(n).loc[last] if s.size else pd.NaT,
+                    st.publication_rule(n))
     return Report(
         as_of=used, small=small.upper(), benchmarks=tuple(b.upper() for b in bench),
         rotation=rot,
@@ -265,4 +286,4 @@ def report(as_of: object = None, small: str = SMALL, benchmarks: Sequence[str] |
         cash=cash(used, store=st), rates=rate_sens(small, bench[0], used, store=st),
         risk=vol(small, bench[0], used, store=st),
         quadrant=rotation_quadrant(small, bench[0], used, store=st),
-        base=base(used, store=st), freshness=fresh)
+        base=base(used, small=small, large=bench[0], store=st), freshness=fresh)

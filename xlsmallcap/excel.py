@@ -178,8 +178,13 @@ def _series_from_range(rows: list, name: str) -> dict[str, pd.Series]:
     return out
 
 
-def as_sources(v: Any, name: str, default: Sequence[str], store) -> dict[str, pd.Series]:
-    """Tickers (``"SPY"``, ``"SPY,QQQ"``, a range of tickers) or a range of dates and prices."""
+def as_sources(v: Any, name: str, default: Sequence[str], store, as_of: object = None
+               ) -> dict[str, pd.Series]:
+    """Tickers (``"SPY"``, ``"SPY,QQQ"``, a range of tickers) or a range of dates and prices.
+
+    A ticker's series is what was public on ``as_of`` (see ``DataStore.public``); a range is
+    the user's own data, taken as public on the dates it carries.
+    """
     if _blank(v):
         v = list(default)
     if isinstance(v, str):
@@ -200,14 +205,15 @@ def as_sources(v: Any, name: str, default: Sequence[str], store) -> dict[str, pd
         if _error_cell(t):
             raise ArgError(f"#VALUE! {name} is an error cell ({t})")
         try:
-            out[t.upper()] = store.series(t)
+            out[t.upper()] = store.public(t, as_of)
         except DataError as exc:
             raise ArgError(f"#VALUE! {name}: {exc}") from None
     return out
 
 
-def as_source(v: Any, name: str, default: str, store) -> tuple[str, pd.Series]:
-    got = as_sources(v, name, [default], store)
+def as_source(v: Any, name: str, default: str, store, as_of: object = None
+              ) -> tuple[str, pd.Series]:
+    got = as_sources(v, name, [default], store, as_of)
     if len(got) != 1:
         raise ArgError(f"#VALUE! {name} must be one ticker (got {len(got)})")
     return next(iter(got.items()))

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from xlsmallcap.api import BENCHMARK_NAMES, Report
+from xlsmallcap.data.publication import RULE_TEXT
 
 COLOURS = {"Rotation": "bold green", "Emerging rotation": "green", "Diversification": "yellow",
            "Bobbling": "dark_orange", "Large-cap leadership": "red"}
@@ -81,7 +82,8 @@ def render(r: Report) -> Group:
                   f"{b.successes} of {b.events} SMB surges >= {b.threshold:.0%} in "
                   f"{b.surge_days} d were sustained over {b.horizon} d "
                   f"(95% {_pct(b.low, False)}-{_pct(b.high, False)}); "
-                  f"SMB {b.surge_days} d to {b.as_of:%Y-%m-%d}: {_pct(b.current_surge)}")
+                  f"SMB to {b.history_end:%Y-%m-%d} (published by then); today's surge "
+                  f"{r.small} vs {r.benchmarks[0]} {b.surge_days} d: {_pct(b.current_surge)}")
     other.add_row("  surges of this size", _pct(b.similar_share, False),
                   f"{b.similar_successes} of {b.similar_events} surges of "
                   f"{_pct(b.similar_low_size, False)}-{_pct(b.similar_high_size, False)} "
@@ -89,8 +91,11 @@ def render(r: Report) -> Group:
     other.add_row("  any day", _pct(b.unconditional, False),
                   f"share of all {b.unconditional_days} days followed by a sustained lead: "
                   "what a surge must beat to mean anything")
-    fresh = Table(title="Data freshness (last observation used)", header_style="bold")
-    for n in r.freshness:
-        fresh.add_column(n)
-    fresh.add_row(*(f"{d:%Y-%m-%d}" for d in r.freshness.values()))
+    fresh = Table(title=f"Data used: only what was public on {r.as_of:%Y-%m-%d}",
+                  header_style="bold")
+    for col in ("series", "last observation used", "published", "publication rule"):
+        fresh.add_column(col)
+    for n, (last, pub, rule) in r.freshness.items():
+        fresh.add_row(n, "none public" if last is pd.NaT else f"{last:%Y-%m-%d}",
+                      "" if pub is pd.NaT else f"{pub:%Y-%m-%d}", RULE_TEXT.get(rule, rule))
     return Group(head, comp, rel, other, fresh)

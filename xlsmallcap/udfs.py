@@ -44,21 +44,22 @@ LARGE_DOC = "Large-cap ticker (default SPY) or a range of dates and prices"
 AS_OF_DOC = "Date of the figure; only data up to it is used (default: latest)"
 
 
-def _pair(small, other, other_name: str, st):
-    """The small-cap series and one large-cap series (ticker or range), with their names."""
-    sn, s = as_source(small, "small", api.SMALL, st)
-    on, o = as_source(other, other_name, "SPY", st)
+def _pair(small, other, other_name: str, st, when):
+    """The small-cap series and one large-cap series (ticker or range), with their names, as
+    they were public on ``when``."""
+    sn, s = as_source(small, "small", api.SMALL, st, when)
+    on, o = as_source(other, other_name, "SPY", st, when)
     return sn, s, on, o
 
 
 def _rotation(small, benchmarks, as_of, lookback, short_window):
     st = get_store()
-    _, s = as_source(small, "small", api.SMALL, st)
-    bench = as_sources(benchmarks, "benchmarks", api.BENCHMARKS, st)
     when = as_date(as_of)
+    _, s = as_source(small, "small", api.SMALL, st, when)
+    bench = as_sources(benchmarks, "benchmarks", api.BENCHMARKS, st, when)
     lb = as_int(lookback, "lookback", 63)
     sw = as_int(short_window, "short_window", 21)
-    return rotation(s, bench, st.series(api.GROWTH), lb, sw, when)
+    return rotation(s, bench, st.public(api.GROWTH, when), lb, sw, when)
 
 
 @xw.func(category=CATEGORY)
@@ -143,9 +144,9 @@ def REL_PERF(window, small=None, benchmarks=None, as_of=None, headers=None):
     """Relative total return of small caps vs each benchmark: (1+r_small)/(1+r_bench)-1."""
     st = get_store()
     w = as_int(window, "window")
-    _, s = as_source(small, "small", api.SMALL, st)
-    bench = as_sources(benchmarks, "benchmarks", api.BENCHMARKS, st)
     when = as_date(as_of)
+    _, s = as_source(small, "small", api.SMALL, st, when)
+    bench = as_sources(benchmarks, "benchmarks", api.BENCHMARKS, st, when)
     values = {b: relative_performance(s, p, w, when) for b, p in bench.items()}
     what = f"window {w} (needs {w + 1} common days up to as_of)"
     if len(values) == 1:
@@ -167,8 +168,8 @@ def REL_PERF_SERIES(window=None, small=None, bench=None, as_of=None, start_date=
     """Spills dates and the rolling relative return, for charts."""
     st = get_store()
     w = as_int(window, "window", 63)
-    sn, s, bn, b = _pair(small, bench, "bench", st)
     when = as_date(as_of)
+    sn, s, bn, b = _pair(small, bench, "bench", st, when)
     series = rolling_relative_performance(s, b, w, when).dropna()
     if series.empty:
         return f"#N/A not enough data for window {w}"
@@ -189,9 +190,10 @@ def CHART_SERIES(kind, small=None, bench=None, as_of=None, points=None, headers=
     """Spills a fixed-size block of chart data: dates then values (blank rows pad the top)."""
     st = get_store()
     k = as_choice(kind, "kind", api.CHART_KINDS, "rs")
-    _, s, _, b = _pair(small, bench, "bench", st)
+    when = as_date(as_of)
+    _, s, _, b = _pair(small, bench, "bench", st, when)
     n = as_int(points, "points", 252)
-    df = api.chart_series(k, s, b, as_date(as_of), n, st)
+    df = api.chart_series(k, s, b, when, n, st)
     rows = frame_table(df, as_bool(headers, "headers", True))
     pad = [[None] * (df.shape[1] + 1)] * (n - len(df))
     return rows[:1] + pad + rows[1:] if as_bool(headers, "headers", True) else pad + rows
@@ -218,10 +220,11 @@ def CASH_STICKINESS(as_of=None, weeks=None):
 def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None, output=None):
     """Relative return of small vs large caps per 1 pp rate cut (positive = cuts help)."""
     st = get_store()
-    _, s, _, b = _pair(small, large, "large", st)
-    rn, r = as_source(rate, "rate", api.TWO_YEAR, st)
+    when = as_date(as_of)
+    _, s, _, b = _pair(small, large, "large", st, when)
+    rn, r = as_source(rate, "rate", api.TWO_YEAR, st, when)
     sens = rate_sensitivity(s, b, {rn: r}, as_int(window, "window", 252, minimum=2), 5,
-                            as_date(as_of))[0]
+                            when)[0]
     what = f"{rn} (it must move at least 5 bp in 3 weeks of the window)"
     out = as_choice(output, "output", ["per_cut", "se", "t", "n", "significance"], "per_cut")
     if out == "significance":
@@ -242,8 +245,9 @@ def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None,
 def VOL_RATIO(small=None, large=None, as_of=None, window=None, measure=None):
     """Realized volatility of small caps over large caps (or drawdown / beta)."""
     st = get_store()
-    _, s, _, b = _pair(small, large, "large", st)
-    r = risk(s, b, as_int(window, "window", 63, minimum=2), as_date(as_of))
+    when = as_date(as_of)
+    _, s, _, b = _pair(small, large, "large", st, when)
+    r = risk(s, b, as_int(window, "window", 63, minimum=2), when)
     fields = {"ratio": r.vol_ratio, "vol_small": r.vol_small, "vol_large": r.vol_large,
               "drawdown": r.max_drawdown, "beta": r.beta}
     return number(fields[as_choice(measure, "measure", list(fields), "ratio")],
@@ -258,8 +262,9 @@ def VOL_RATIO(small=None, large=None, as_of=None, window=None, measure=None):
 def ROTATION_QUADRANT(small=None, bench=None, as_of=None):
     """Leading / Weakening / Lagging / Improving, from relative strength and its momentum."""
     st = get_store()
-    _, s, _, b = _pair(small, bench, "bench", st)
-    q, _, _ = quadrant(s, b, as_of=as_date(as_of))
+    when = as_date(as_of)
+    _, s, _, b = _pair(small, bench, "bench", st, when)
+    q, _, _ = quadrant(s, b, as_of=when)
     return q or "#N/A not enough data for the quadrant (needs 73 common days)"
 
 

@@ -38,6 +38,7 @@ class BaseRateResult:
     similar_high: float
     unconditional: float      # share of *all* days whose next ``horizon`` days were sustained
     unconditional_days: int
+    history_end: pd.Timestamp = pd.NaT  # last SMB day used for the history
 
 
 def _declustered(mask: np.ndarray, gap: int) -> list[int]:
@@ -50,8 +51,8 @@ def _declustered(mask: np.ndarray, gap: int) -> list[int]:
 
 
 def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, horizon: int = 63,
-              sub_window: int = 21, min_persistence: float = 0.70, as_of: object = None
-              ) -> BaseRateResult:
+              sub_window: int = 21, min_persistence: float = 0.70, as_of: object = None,
+              current_surge: float | None = None) -> BaseRateResult:
     """Of past surges like the current one, the share that became sustained outperformance.
 
     ``smb`` is the daily small-minus-big return as a decimal (Fama-French SMB / 100).
@@ -68,6 +69,10 @@ def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, hori
       a surge must beat to carry information. Days overlap, so it carries no interval.
 
     Shares come with Wilson 95% intervals; no events give NaN shares and intervals.
+
+    ``current_surge`` is today's surge when it is measured elsewhere (for example on the
+    small/large price pair, because SMB is published a month or two late); by default the SMB
+    surge of the last ``surge_days`` days in ``smb``.
     """
     sd = check_window(surge_days, "surge_days")
     hz = check_window(horizon, "horizon", minimum=2)
@@ -81,7 +86,7 @@ def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, hori
     if r.size < sd + 1:
         return BaseRateResult(pd.NaT if r.empty else r.index[-1], nan, 0, 0, nan, nan, nan,
                               nan, float(threshold), sd, hz, pd.NaT, nan, nan, 0, 0, nan, nan,
-                              nan, nan, 0)
+                              nan, nan, 0, pd.NaT if r.empty else r.index[-1])
     logr = np.log1p(r.to_numpy())
     csum = np.concatenate([[0.0], np.cumsum(logr)])  # csum[i] = sum of logr[:i]
     n = logr.size
@@ -101,7 +106,7 @@ def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, hori
         in_surge = surge[:max(known, 0)] >= np.log1p(threshold)
     events = _declustered(in_surge, hz)
     wins = int(sustained[events].sum()) if events else 0
-    current = float(np.expm1(surge[-1]))
+    current = float(np.expm1(surge[-1])) if current_surge is None else float(current_surge)
     lo_size = max(float(threshold), current / SIMILAR_FACTOR) if np.isfinite(current) \
         else float(threshold)
     hi_size = lo_size * SIMILAR_FACTOR ** 2
@@ -122,4 +127,4 @@ def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, hori
         similar_successes=sim_wins, similar_share=sim_wins / len(similar) if similar else nan,
         similar_low=s_low, similar_high=s_high,
         unconditional=float(sustained.mean()) if known > 0 else nan,
-        unconditional_days=max(known, 0))
+        unconditional_days=max(known, 0), history_end=r.index[-1])

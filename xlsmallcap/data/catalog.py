@@ -31,6 +31,8 @@ class SeriesInfo:
     live: str | None
     symbol: str
     attribution: str
+    #: When each observation became public (see :mod:`xlsmallcap.data.publication`).
+    publication: str = "close"
 
 
 YAHOO = "Yahoo Finance via yfinance (adjusted closes, auto_adjust=True)"
@@ -84,16 +86,18 @@ def _build() -> tuple[SeriesInfo, ...]:
         ("DGS3MO", "3-month Treasury constant-maturity yield", "daily"),
     ]:
         out.append(SeriesInfo(sid, d, "rate", "percent p.a.", f, "rates",
-                              f"macro/{sid}.csv", "value", "fred", sid, FRED))
+                              f"macro/{sid}.csv", "value", "fred", sid, FRED,
+                              "next_business_day"))
     out.append(SeriesInfo("WRMFNS", "Retail money market funds, weekly, NSA (H.6)", "mmf",
                           "billions of USD", "weekly (week ending Monday)", "mmf",
-                          "macro/WRMFNS.csv", "WRMFNS", "fred", "WRMFNS", FRED))
+                          "macro/WRMFNS.csv", "WRMFNS", "fred", "WRMFNS", FRED, "h6_weekly"))
     out.append(SeriesInfo("RMFNS", "Retail money market funds, monthly, NSA (H.6 MMFGB_N.M)",
                           "mmf", "billions of USD", "monthly", "mmf",
-                          "macro/FRB_H6.csv", "MMFGB_N.M", "fred", "RMFNS", FRB))
+                          "macro/FRB_H6.csv", "MMFGB_N.M", "fred", "RMFNS", FRB, "h6_monthly"))
     out.append(SeriesInfo("MMMFFAQ027S", "Money market funds, total financial assets (Z.1)",
                           "mmf", "millions of USD", "quarterly", "mmf",
-                          "macro/MMMFFAQ027S.csv", "MMMFFAQ027S", "fred", "MMMFFAQ027S", FRED))
+                          "macro/MMMFFAQ027S.csv", "MMMFFAQ027S", "fred", "MMMFFAQ027S", FRED,
+                          "z1_quarterly"))
     for col, sid, d in [
         ("Mkt-RF", "FF_MKT_RF", "Fama-French market excess return"),
         ("SMB", "FF_SMB", "Fama-French small-minus-big (3-factor)"),
@@ -101,12 +105,13 @@ def _build() -> tuple[SeriesInfo, ...]:
         ("RF", "FF_RF", "Fama-French risk-free (1-month T-bill) return"),
     ]:
         out.append(SeriesInfo(sid, d, "factor", "percent per day", "daily", "french",
-                              "macro/F-F_Research_Data_Factors_daily.csv", col, None, sid, FRENCH))
+                              "macro/F-F_Research_Data_Factors_daily.csv", col, None, sid, FRENCH,
+                              "french_monthly"))
     for col in _ME_COLUMNS:
         out.append(SeriesInfo(_me_id(col), f"Size decile portfolio '{col}', value-weighted",
                               "factor", "percent per day", "daily", "french",
                               "macro/Portfolios_Formed_on_ME_Daily.csv", col, None,
-                              _me_id(col), FRENCH))
+                              _me_id(col), FRENCH, "french_monthly"))
     return tuple(out)
 
 

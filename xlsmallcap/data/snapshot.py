@@ -18,6 +18,7 @@ import pandas as pd
 from xlsmallcap.data.atomic import write_bytes_atomic
 from xlsmallcap.data.catalog import CATALOG, GROUPS, SeriesInfo
 from xlsmallcap.data.csvio import csv_to_frame, frame_to_csv, gzip_bytes
+from xlsmallcap.data.publication import RULE_TEXT
 from xlsmallcap.data.raw import read_raw
 
 MANIFEST = "manifest.json"
@@ -56,7 +57,8 @@ def build_frames(raw_dir: Path, catalog: Iterable[SeriesInfo] = CATALOG
             "description": info.description, "kind": info.kind, "units": info.units,
             "frequency": info.frequency, "group": info.group, "raw_file": info.raw,
             "raw_column": info.raw_column, "raw_sha256": _sha256(Path(raw_dir) / info.raw),
-            "attribution": info.attribution, **_coverage(s),
+            "attribution": info.attribution, "publication": info.publication,
+            **_coverage(s),
         }
     frames = {g: pd.concat(v, axis=1, sort=True) for g, v in series.items()}
     return frames, manifest
@@ -78,12 +80,16 @@ def _attribution_text(manifest: dict[str, dict[str, object]]) -> str:
         "- Fama-French factors and size portfolios: Kenneth R. French Data Library,",
         "  (c) Eugene F. Fama and Kenneth R. French.",
         "",
-        "| series | description | units | frequency | first | last | rows | source |",
-        "|---|---|---|---|---|---|---|---|",
+        "Each observation is used only from the day it was published (column 'published';",
+        "the rules are in xlsmallcap/data/publication.py and docs/methodology.md).",
+        "",
+        "| series | description | units | frequency | first | last | rows | published | source |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for sid, m in manifest.items():
         lines.append(f"| {sid} | {m['description']} | {m['units']} | {m['frequency']} | "
-                     f"{m['first']} | {m['last']} | {m['rows']} | {m['attribution']} |")
+                     f"{m['first']} | {m['last']} | {m['rows']} | "
+                     f"{RULE_TEXT[str(m['publication'])]} | {m['attribution']} |")
     return "\n".join(lines) + "\n"
 
 

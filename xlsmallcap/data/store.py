@@ -31,7 +31,8 @@ from xlsmallcap.data.atomic import write_bytes_atomic
 from xlsmallcap.data.catalog import BY_ID, CATALOG, normalize_id
 from xlsmallcap.data.csvio import csv_to_frame, frame_to_csv
 from xlsmallcap.data.errors import DataError, LiveDataError, UnknownSeriesError
-from xlsmallcap.data.snapshot import load_group, snapshot_dir
+from xlsmallcap.data.publication import RULES, publication_dates
+from xlsmallcap.data.snapshot import load_group, load_manifest, snapshot_dir
 from xlsmallcap.data.splice import splice
 
 CACHE_ENV = "XLSMALLCAP_CACHE_DIR"
@@ -90,6 +91,8 @@ class DataStore:
         self.snapshot_folder = Path(snapshot_folder) if snapshot_folder else snapshot_dir()
         self._groups: dict[str, pd.DataFrame] = {}
         self._memo: dict[str, tuple[int, pd.Series, str]] = {}
+        self._published: dict[str, tuple[int, pd.Series, object]] = {}
+        self._manifest: dict[str, dict[str, object]] | None = None
         self.problems: dict[str, str] = {}
         self.meta_problem = ""
         self._generation = 0
@@ -214,6 +217,45 @@ class DataStore:
                       pd.Timestamp(end) if end is not None else None]
         return s
 
+    # ----------------------------------------------------------------- point in time
+    def publication_rule(self, name: str) -> str:
+        """The series' publication rule, kept beside its data: the cache's meta.json for a
+        cached copy, the snapshot manifest for the embedded one (``close`` if neither says)."""
+        sid = normalize_id(name)
+        _, source = self._load(sid)
+        if source != "snapshot":
+            rule = self._meta().get(sid, {}).get("publication")
+        else:
+            if self._manifest is None:
+                self._manifest = load_manifest(self.snapshot_folder)
+            rule = self._manifest.get(sid, {}).get("publication")
+        if rule is None:
+            rule = BY_ID[sid].publication if sid in BY_ID else "close"
+        return str(rule) if str(rule) in RULES else "close"
+
+    def published(self, name: str) -> pd.Series:
+        """Per observation (indexed by its date), the date it became public."""
+        sid = normalize_id(name)
+        s, _ = self._load(sid)
+        hit = self._published.get(sid)
+        if hit is not None and hit[1] is s:
+            return hit[2]
+        pub = pd.Series(publication_dates(self.publication_rule(sid), s.index), index=s.index,
+                        name=f"{sid} published")
+        self._published[sid] = (0, s, pub)
+        return pub
+
+    def public(self, name: str, as_of: object = None) -> pd.Series:
+        """The series as it was public on ``as_of``: only observations published by then
+        (all of them when ``as_of`` is None). Publication dates are monotonic, so this is the
+        prefix of the series up to the last observation published on or before ``as_of``."""
+        s = self.series(name)
+        if as_of is None:
+            return s
+        pub = self.published(name)
+        n = int(pub.to_numpy().searchsorted(pd.Timestamp(as_of).to_datetime64(), side="right"))
+        return s.iloc[:n]
+
     def frame(self, names: Sequence[str], start: object = None, end: object = None
               ) -> pd.DataFrame:
         """Several series side by side (outer join on dates; NaN where one has no row)."""
@@ -256,7 +298,8 @@ class DataStore:
         write_bytes_atomic(self._cache_file(sid), data)
         meta = self._meta()
         entry = {"source": source, "sha256": hashlib.sha256(data).hexdigest(),
-                 "updated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+                 "updated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 "publication": BY_ID[sid].publication if sid in BY_ID else "close"}
         if description:
             entry["description"] = description
         meta[sid] = entry
