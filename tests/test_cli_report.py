@@ -15,7 +15,7 @@ def test_report_for_the_july_2024_surge():
     res = run("report", "--as-of", "2024-07-16")
     assert res.exit_code == 0, res.output
     out = res.output
-    for needle in ("Diversification", "score 31/100", "as of 2024-07-16", "+9.73%",
+    for needle in ("Diversification", "score 36/100", "as of 2024-07-16", "+9.73%",
                    "vs QQQ (Nasdaq-100)", "126 d", "Cash stickiness", "Rate sensitivity (DGS2)",
                    "Volatility ratio", "Max drawdown", "Quadrant", "Base rate since 1926",
                    "Data used: only what was public on 2024-07-16", "FF_SMB"):
@@ -37,8 +37,22 @@ def test_report_bad_inputs_say_what_is_expected():
     assert res.exit_code == 2 and "share no dates" in res.output
 
 
+def _wide(as_of: str) -> str:
+    """The report rendered on a console wide enough that no note wraps."""
+    from rich.console import Console
+
+    from xlsmallcap import api
+    from xlsmallcap.data.store import use_embedded_data
+    from xlsmallcap.report_view import render
+
+    console = Console(width=600)
+    with console.capture() as cap:
+        console.print(render(api.report(as_of, store=use_embedded_data())))
+    return cap.get()
+
+
 def test_report_carries_the_evidence():
-    out = run("report", "--as-of", "2024-07-16").output
+    out = _wide("2024-07-16")
     for needle in ("p-value small caps lead 0.842, large caps lead 0.682",
                    "stationary bootstrap of 756 days", "to 2024-06-28, 1000 paths",
                    "Rotation needs p < 0.05 on 3 days in a row (now p=0.842)",
@@ -46,7 +60,10 @@ def test_report_carries_the_evidence():
                    "n/a: DFF moved 5 bp or more in fewer than 3 of 50 weeks",
                    "(95% 21.93%-42.20%)", "SMB to 2024-05-31 (published by then)",
                    "today's surge IWM vs SPY 5 d: +9.73%", "2 of 9 surges of 6.49%-14.60%",
-                   "share of all 25691 days"):
+                   "share of all 25691 days",
+                   "percentile among 1954 past 52-wk windows", "Easing cycle",
+                   "no: outflows and small-cap outperformance in the same week are unrelated",
+                   "no evidence that markets are more volatile before elections"):
         assert needle in out, needle
 
 

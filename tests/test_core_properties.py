@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlsmallcap.core.base_rate import base_rate
-from xlsmallcap.core.cash import cash_stickiness
+from xlsmallcap.core.flows import net_flows, policy_cycles, stickiness
 from xlsmallcap.core.frame import AnalysisError, check_window
 from xlsmallcap.core.quadrant import quadrant_trail
 from xlsmallcap.core.rates import rate_sensitivity
@@ -38,10 +38,11 @@ def _all_figures(small, spy, qqq, dia, rate, smb, assets, as_of):
     sens = rate_sensitivity(small, spy, {"R": rate}, window=120, as_of=as_of)
     q = quadrant_trail(small, spy, as_of=as_of)
     b = base_rate(smb, threshold=0.01, horizon=21, as_of=as_of)
-    c = cash_stickiness(assets, rate, spy, weeks=8, as_of=as_of)
+    c = stickiness(net_flows(assets, rate, as_of), policy_cycles(rate, as_of), weeks=8,
+                   as_of=as_of)
     return [rot.score, rot.persistence, rot.rel_short, rot.funding, rk.vol_ratio, rk.beta,
             rk.max_drawdown, sens[0].beta, float(q["ratio"].iloc[-1]), b.share, b.events,
-            c.stickiness, relative_performance(small, spy, 21, as_of)]
+            c.value, c.flow_pct, relative_performance(small, spy, 21, as_of)]
 
 
 def _same(a, b):

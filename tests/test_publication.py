@@ -90,9 +90,12 @@ def _figures(store):
     b = api.base(D, store=store)
     r = api.rate_sens(as_of=D, store=store)
     rep = api.report(D, store=store)
-    return [c.stickiness, c.asset_growth, b.share, b.similar_share, b.current_surge,
+    e = rep.easing[-1]
+    return [c.value, c.flow_bn, c.retained, b.share, b.similar_share, b.current_surge,
             b.unconditional, *(x.per_cut for x in r), *(x.se for x in r),
-            rep.rotation.score, rep.rotation.p_value, rep.cash.stickiness,
+            rep.rotation.score, rep.rotation.funding, rep.rotation.p_value, rep.cash.value,
+            rep.flows13[0], e.now_pct, e.percentile, rep.election.ratio, rep.election.p_value,
+            *(f.slope for f in rep.claim.values()), *(f.se for f in rep.claim.values()),
             *(v for row in rep.rel.values() for v in row.values())]
 
 

@@ -12,7 +12,8 @@ import pytest
 from xlsmallcap import api, udfs
 
 FUNCTIONS = ["ROTATION_SCORE", "ROTATION_VERDICT", "ROTATION_DETAIL", "ROTATION_PVALUE", "REL_PERF",
-             "REL_PERF_SERIES", "CASH_STICKINESS", "RATE_SENSITIVITY", "VOL_RATIO",
+             "REL_PERF_SERIES", "CASH_STICKINESS", "CASH_FLOWS", "EASING_CYCLES",
+             "CASH_TO_SMALLCAPS", "ELECTION_VOL", "RATE_SENSITIVITY", "VOL_RATIO",
              "ROTATION_QUADRANT", "BASE_RATE", "XLSC_HISTORY", "DATA_STATUS", "CHART_SERIES"]
 
 # Excel-shaped calls: floats for whole numbers, None for blanks, datetimes and serials for
@@ -25,7 +26,11 @@ GOOD_CALLS = {
     "ROTATION_PVALUE": [(), (None, "SPY", dt.datetime(2021, 1, 29), "large")],
     "REL_PERF": [(63.0,), (63.0, "IWM", "SPY"), (21.0, None, [["SPY", "DIA"]], "2024-07-16")],
     "REL_PERF_SERIES": [(), (63.0, "IWM", "QQQ", "2024-12-31", "2024-07-01", True)],
-    "CASH_STICKINESS": [(), ("2010-06-30", 26.0)],
+    "CASH_STICKINESS": [(), ("2010-06-30", 26.0), ("2024-07-16", None, "flow_bn")],
+    "CASH_FLOWS": [(), (26.0, dt.datetime(2024, 7, 16), "pct")],
+    "EASING_CYCLES": [(), ("2025-12-31", False)],
+    "CASH_TO_SMALLCAPS": [(), ("IJR", "IWB", None, 4.0, "easing", "t")],
+    "ELECTION_VOL": [(), ("2000-01-01", "p_value")],
     "RATE_SENSITIVITY": [(), (None, None, "2024-12-31", "DFF", 252.0),
                          (None, None, "2024-07-16", None, None, "significance")],
     "VOL_RATIO": [(), (None, None, None, None, "beta")],
@@ -62,8 +67,7 @@ def test_values_equal_the_python_api():
         api.rotation_score(as_of="2024-07-16").score)
     assert udfs.REL_PERF(63.0, None, "QQQ", dt.datetime(2024, 7, 16)) == pytest.approx(
         api.rel_perf(63, benchmarks=["QQQ"], as_of="2024-07-16")["QQQ"])
-    assert udfs.CASH_STICKINESS(45489.0) == pytest.approx(api.cash(as_of="2024-07-16")
-                                                          .stickiness)
+    assert udfs.CASH_STICKINESS(45489.0) == pytest.approx(api.cash(as_of="2024-07-16").value)
     assert udfs.ROTATION_VERDICT(None, None, "2024-07-16") == "Diversification"
 
 

@@ -76,7 +76,7 @@ def test_cached_values_equal_the_python_functions(built):
         rel = api.rel_perf(w)
         for j, b in enumerate(("SPY", "QQQ", "DIA")):
             assert ws.cell(row=8 + i, column=5 + j).value == pytest.approx(rel[b], rel=1e-12)
-    assert ws["E14"].value == pytest.approx(api.cash().stickiness)
+    assert ws["E14"].value == pytest.approx(api.cash().value)
     dgs2 = api.rate_sens()[0]
     assert ws["E15"].value == pytest.approx(dgs2.per_cut)
     assert ws["E16"].value == pytest.approx(-dgs2.t)

@@ -13,8 +13,22 @@ import numpy as np
 import pandas as pd
 
 from xlsmallcap.core.base_rate import BaseRateResult, base_rate
-from xlsmallcap.core.cash import CashResult, asset_series, cash_stickiness
+from xlsmallcap.core.cash import asset_series
+from xlsmallcap.core.election import ElectionVol, election_vol
 from xlsmallcap.core.evidence import evidence_path, relative_log_returns
+from xlsmallcap.core.flows import (
+    EasingCycle,
+    FlowEffect,
+    Stickiness,
+    easing_cycles,
+    easing_mask,
+    flow_effect,
+    net_flows,
+    policy_cycles,
+    stickiness,
+    weekly_relative_returns,
+    window_flow,
+)
 from xlsmallcap.core.frame import AnalysisError
 from xlsmallcap.core.quadrant import quadrant, quadrant_trail
 from xlsmallcap.core.rates import Sensitivity, rate_sensitivity
@@ -35,6 +49,8 @@ BENCHMARK_NAMES = {"SPY": "S&P 500", "QQQ": "Nasdaq-100", "DIA": "Dow"}
 GROWTH = "QQQ"
 MMF_WEEKLY, MMF_MONTHLY = "WRMFNS", "RMFNS"
 POLICY_RATE, TWO_YEAR = "DFF", "DGS2"
+#: The short yield that stands for what money funds earn (net flows exclude that interest).
+SHORT_RATE = "DGS3MO"
 SMB = "FF_SMB"
 #: The Fama-French size pair the verdict's long track record runs on: an equal mix of the three
 #: smallest size deciles against the largest decile (value-weighted within each decile).
@@ -87,20 +103,91 @@ def rotation_score(small: str = SMALL, benchmarks: Sequence[str] | None = None,
                    growth: str = GROWTH, store: DataStore | None = None) -> RotationResult:
     st = _store(store)
     bench = {b: st.public(b, as_of) for b in _bench(benchmarks)}
-    return rotation(st.public(small, as_of), bench, st.public(growth, as_of), lookback,
-                    short_window, as_of)
+    return rotation_of(st.public(small, as_of), bench, as_of, lookback, short_window, growth, st)
 
 
-def cash(as_of: object = None, weeks: int = 52, equity: str = "SPY",
-         store: DataStore | None = None) -> CashResult:
-    """Cash stickiness from weekly retail money-fund assets (monthly H.6 before 1985)."""
+#: Weeks of money-fund flows behind the score's funding component.
+FUNDING_WEEKS = 13
+
+
+def rotation_of(small: pd.Series, benchmarks: dict[str, pd.Series], as_of: object = None,
+                lookback: int = 63, short_window: int = 21, growth: str = GROWTH,
+                store: DataStore | None = None) -> RotationResult:
+    """The rotation test on given series (tickers already resolved, or a user's own ranges);
+    funding from money-fund net flows public on ``as_of``, QQQ where there are none."""
     st = _store(store)
-    weekly = st.series(MMF_WEEKLY)
-    assets = st.public(MMF_WEEKLY, as_of)
-    if as_of is not None and pd.Timestamp(as_of) < weekly.index[0] + pd.Timedelta(weeks=weeks):
-        assets = st.public(MMF_MONTHLY, as_of)
-    return cash_stickiness(assets, st.public(POLICY_RATE, as_of), st.public(equity, as_of),
-                           weeks, as_of)
+    f = flows(as_of, st)
+    pct = stickiness(f, [], FUNDING_WEEKS, as_of).value if len(f) else float("nan")
+    return rotation(small, benchmarks, st.public(growth, as_of), lookback, short_window, as_of,
+                    flow_percentile=pct)
+
+
+def flows(as_of: object = None, store: DataStore | None = None) -> pd.DataFrame:
+    """Weekly net flows into retail money funds, as public on ``as_of`` (see core.flows)."""
+    st = _store(store)
+    return net_flows(st.public(MMF_WEEKLY, as_of), st.public(SHORT_RATE, as_of), as_of)
+
+
+#: Policy cycles are dated from here on: money-fund flows start in 1985, and before the 1980s
+#: the fed funds rate swung too much day to day to date cycles from it.
+CYCLES_FROM = "1982-01-01"
+
+
+def cycles(as_of: object = None, store: DataStore | None = None) -> list:
+    """Policy cycles from the fed funds rate as public on ``as_of`` (since 1982)."""
+    return policy_cycles(_store(store).public(POLICY_RATE, as_of).loc[CYCLES_FROM:], as_of)
+
+
+def cash(as_of: object = None, weeks: int = 52, store: DataStore | None = None) -> Stickiness:
+    """Cash stickiness from retail money-fund net flows (percentile among past windows)."""
+    st = _store(store)
+    return stickiness(flows(as_of, st), cycles(as_of, st), weeks, as_of)
+
+
+def cash_flows(weeks: int = 13, as_of: object = None, store: DataStore | None = None
+               ) -> tuple[float, float, pd.Timestamp]:
+    """Net flow into retail money funds over the last ``weeks`` weeks: ($bn, share of assets,
+    last week used)."""
+    f = flows(as_of, store)
+    if f.shape[0] < weeks + 1:
+        return float("nan"), float("nan"), f.index[-1] if len(f) else pd.NaT
+    bn, pct = window_flow(f, f.index[-1 - weeks], f.index[-1])
+    return bn, pct, f.index[-1]
+
+
+def easing(as_of: object = None, store: DataStore | None = None) -> list[EasingCycle]:
+    """Every easing cycle since money-fund flows begin (1985), with flows after its first cut."""
+    st = _store(store)
+    return easing_cycles(flows(as_of, st), cycles(as_of, st), as_of)
+
+
+def cash_to_smallcaps(as_of: object = None, horizon: int = 0, sample: str = "all",
+                      small: pd.Series | None = None, large: pd.Series | None = None,
+                      french: bool = False, store: DataStore | None = None) -> FlowEffect:
+    """Nadig's claim: do weeks when money leaves money funds see small caps beat large caps?
+
+    The pair: ``small`` and ``large`` price series (default IWM vs SPY as public on
+    ``as_of``), or with ``french`` the French size pair (deciles 1-3 vs 10), which covers the
+    whole money-fund history since 1985. ``sample`` "easing": only the 52 weeks after each
+    first cut.
+    """
+    st = _store(store)
+    f = flows(as_of, st)
+    if french:
+        small, large = ff_size_pair(st, as_of)
+    else:
+        small = st.public(SMALL, as_of) if small is None else small
+        large = st.public("SPY", as_of) if large is None else large
+    rel = weekly_relative_returns(small, large, f.index)
+    mask = easing_mask(f.index, cycles(as_of, st)) if sample == "easing" else None
+    return flow_effect(f, rel, horizon, mask)
+
+
+def election(as_of: object = None, store: DataStore | None = None) -> ElectionVol:
+    """Volatility before presidential elections vs other years (French daily market)."""
+    st = _store(store)
+    market = st.public("FF_MKT_RF", as_of) + st.public("FF_RF", as_of)
+    return election_vol(market.dropna(), as_of)
 
 
 def mmf_assets(as_of: object = None, start: object = None,
@@ -157,12 +244,14 @@ def base(as_of: object = None, surge_days: int = 5, threshold: float = 0.03,
                      current_surge=today if np.isfinite(today) else None)
 
 
-def ff_size_pair(store: DataStore | None = None) -> tuple[pd.Series, pd.Series]:
-    """Total-return indices (100 at the start) of the small and large Fama-French legs."""
+def ff_size_pair(store: DataStore | None = None, as_of: object = None
+                 ) -> tuple[pd.Series, pd.Series]:
+    """Total-return indices (100 at the start) of the small and large Fama-French legs, from
+    the data public on ``as_of``."""
     st = _store(store)
-    small = return_index(pd.concat([st.series(c) for c in FF_SMALL], axis=1))
+    small = return_index(pd.concat([st.public(c, as_of) for c in FF_SMALL], axis=1))
     return small.rename("FF small (deciles 1-3)"), \
-        return_index(st.series(FF_LARGE)).rename("FF large (decile 10)")
+        return_index(st.public(FF_LARGE, as_of)).rename("FF large (decile 10)")
 
 
 @dataclass(frozen=True)
@@ -256,7 +345,11 @@ class Report:
     benchmarks: tuple[str, ...]
     rotation: RotationResult
     rel: dict[int, dict[str, float]]
-    cash: CashResult
+    cash: Stickiness
+    flows13: tuple[float, float, pd.Timestamp]
+    easing: list[EasingCycle]
+    claim: dict[str, FlowEffect]
+    election: ElectionVol
     rates: list[Sensitivity]
     risk: RiskResult
     quadrant: tuple[str, float, float]
@@ -272,7 +365,7 @@ def report(as_of: object = None, small: str = SMALL, benchmarks: Sequence[str] |
     bench = _bench(benchmarks)
     rot = rotation_score(small, bench, as_of, store=st)
     used = rot.as_of
-    names = [small, *bench, GROWTH, MMF_WEEKLY, POLICY_RATE, TWO_YEAR, SMB]
+    names = [small, *bench, GROWTH, MMF_WEEKLY, SHORT_RATE, POLICY_RATE, TWO_YEAR, SMB]
     fresh = {}
     for n in dict.fromkeys(x.upper() for x in names):
         s = st.public(n, used)
@@ -283,7 +376,17 @@ def report(as_of: object = None, small: str = SMALL, benchmarks: Sequence[str] |
         as_of=used, small=small.upper(), benchmarks=tuple(b.upper() for b in bench),
         rotation=rot,
         rel={w: rel_perf(w, small, bench, used, st) for w in (5, 21, 63, 126)},
-        cash=cash(used, store=st), rates=rate_sens(small, bench[0], used, store=st),
+        cash=cash(used, store=st), flows13=cash_flows(13, used, st), easing=easing(used, st),
+        claim={f"{small.upper()} vs {bench[0].upper()}, same week":
+               cash_to_smallcaps(used, 0, small=st.public(small, used),
+                                 large=st.public(bench[0], used), store=st),
+               f"{small.upper()} vs {bench[0].upper()}, next 4 weeks":
+               cash_to_smallcaps(used, 4, small=st.public(small, used),
+                                 large=st.public(bench[0], used), store=st),
+               "French size pair, same week": cash_to_smallcaps(used, 0, french=True, store=st),
+               "French pair, easing cycles": cash_to_smallcaps(used, 0, "easing", french=True,
+                                                               store=st)},
+        election=election(used, st), rates=rate_sens(small, bench[0], used, store=st),
         risk=vol(small, bench[0], used, store=st),
         quadrant=rotation_quadrant(small, bench[0], used, store=st),
         base=base(used, small=small, large=bench[0], store=st), freshness=fresh)

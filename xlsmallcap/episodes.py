@@ -57,7 +57,7 @@ def episode_table(store: DataStore | None = None) -> str:
                    f"{_f(r.score, '{:.0f}')} | "
                    f"{_f(r.persistence, '{:.2f}')} | {_f(r.rel_lookback, '{:+.1%}')} | "
                    f"{_f(r.rel_short, '{:+.1%}')} | {_f(r.breadth, '{:.2f}')} | "
-                   f"{_f(c.stickiness, '{:.2f}')} | {q} |")
+                   f"{_f(c.value, '{:.2f}')} | {q} |")
     return "\n".join(out) + "\n"
 
 

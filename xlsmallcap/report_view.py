@@ -57,9 +57,42 @@ def render(r: Report) -> Group:
     other.add_column("value", justify="right")
     other.add_column("note")
     c = r.cash
-    other.add_row("Cash stickiness", _num(c.stickiness),
-                  f"retail MMF {_pct(c.asset_growth)} (log) over {c.weeks} wk to "
-                  f"{c.as_of:%Y-%m-%d}, fed funds {_num(c.rate_change, '{:+.2f}')} pp")
+    if math.isfinite(c.value):
+        note = (f"retail money funds took in {c.flow_bn:+,.0f} $bn net of interest "
+                f"({_pct(c.flow_pct)}) in the {c.weeks} wk to {c.as_of:%Y-%m-%d}; "
+                f"percentile among {c.windows} past {c.weeks}-wk windows")
+    else:
+        note = "n/a: needs two years of weekly money-fund flows (from 1985)"
+    other.add_row("Cash stickiness", _num(c.value), note)
+    if c.cycle is not None and math.isfinite(c.retained):
+        other.add_row("  hiking-phase cash kept", _num(c.retained),
+                      f"of {c.hike_inflow_bn:,.0f} $bn net inflow {c.cycle.hike_start:%Y-%m} to "
+                      f"{c.cycle.peak:%Y-%m}, the share still there (> 1: more came after)")
+    bn, pct, last = r.flows13
+    other.add_row("Net flow, 13 wk", _pct(pct),
+                  "n/a: no weekly flows" if not math.isfinite(bn) else
+                  f"{bn:+,.0f} $bn into retail money funds to {last:%Y-%m-%d} "
+                  "(asset change minus interest at the 3-month yield)")
+    if r.easing:
+        e = r.easing[-1]
+        other.add_row("Easing cycle", f"{e.cycle.first_cut:%Y-%m-%d}",
+                      f"first cut; {e.elapsed_weeks} wk on, net flow {_pct(e.now_pct)} of "
+                      f"assets, percentile {_num(e.percentile)} among {e.compared} earlier "
+                      "cycles at the same point")
+    other.add_row("Outflows -> small caps?", "", "Nadig: the money for small caps comes from "
+                  "money funds. Small-minus-large return per 1% of assets leaving:")
+    for label, f in r.claim.items():
+        other.add_row(f"  {label}",
+                      _pct(f.slope) if math.isfinite(f.slope) else "n/a",
+                      f"per 1% of assets leaving, 95% {_pct(f.low)} to {_pct(f.high)}: "
+                      f"{f.answer}")
+    ev = r.election
+    if math.isfinite(ev.ratio):
+        other.add_row("Election-year volatility", _num(ev.ratio),
+                      f"Aug-Oct vol in {ev.elections} election years / {ev.other_years} other "
+                      f"years, one-sided p {_num(ev.p_value, '{:.3f}')}: "
+                      + ("more volatile" if ev.p_value < 0.05 else
+                         "no evidence that markets are more volatile before elections"))
     for s in r.rates:
         if math.isfinite(s.per_cut):
             verdict = "significant" if s.significant else "not significant (|t| < 2)"

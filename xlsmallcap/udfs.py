@@ -20,7 +20,6 @@ from xlsmallcap.core.quadrant import quadrant
 from xlsmallcap.core.rates import rate_sensitivity
 from xlsmallcap.core.relative import relative_performance, rolling_relative_performance
 from xlsmallcap.core.risk import risk
-from xlsmallcap.core.rotation import rotation
 from xlsmallcap.data.store import get_store
 from xlsmallcap.excel import (
     ArgError,
@@ -59,7 +58,7 @@ def _rotation(small, benchmarks, as_of, lookback, short_window):
     bench = as_sources(benchmarks, "benchmarks", api.BENCHMARKS, st, when)
     lb = as_int(lookback, "lookback", 63)
     sw = as_int(short_window, "short_window", 21)
-    return rotation(s, bench, st.public(api.GROWTH, when), lb, sw, when)
+    return api.rotation_of(s, bench, when, lb, sw, store=st)
 
 
 @xw.func(category=CATEGORY)
@@ -201,12 +200,84 @@ def CHART_SERIES(kind, small=None, bench=None, as_of=None, points=None, headers=
 
 @xw.func(category=CATEGORY)
 @xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("weeks", doc="Weeks of money-fund flows (default 52)")
+@xw.arg("weeks", doc="Weeks of retail money-fund net flows (default 52)")
+@xw.arg("output", doc="stickiness (default), retained (share of the last hiking phase's "
+                      "inflow still there), flow_bn or flow_pct")
 @excel_function
-def CASH_STICKINESS(as_of=None, weeks=None):
-    """0 = cash flowing out of money-market funds, 1 = fully sticky (retail MMF assets)."""
+def CASH_STICKINESS(as_of=None, weeks=None, output=None):
+    """0-1: percentile of retail money-fund net flows (ex interest) among all past windows."""
     r = api.cash(as_date(as_of), as_int(weeks, "weeks", 52, unit="weeks"), store=get_store())
-    return number(r.stickiness, "cash stickiness (money-fund assets start in 1973)")
+    fields = {"stickiness": r.value, "retained": r.retained, "flow_bn": r.flow_bn,
+              "flow_pct": r.flow_pct}
+    return number(fields[as_choice(output, "output", list(fields), "stickiness")],
+                  "cash stickiness (flows start in 1985; 2 years needed)")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("weeks", doc="Weeks of flows (default 13)")
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("output", doc="bn (default, $bn) or pct (share of assets)")
+@excel_function
+def CASH_FLOWS(weeks=None, as_of=None, output=None):
+    """Net flow into retail money funds over N weeks: asset change minus interest earned."""
+    bn, pct, _ = api.cash_flows(as_int(weeks, "weeks", 13, unit="weeks"), as_date(as_of),
+                                get_store())
+    out = as_choice(output, "output", ["bn", "pct"], "bn")
+    return number(bn if out == "bn" else pct, "money-fund flows (weekly data from 1985)")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("headers", doc="TRUE (default) spills a header row")
+@excel_function
+def EASING_CYCLES(as_of=None, headers=None):
+    """Spills every easing cycle since 1985: money-fund net flows after the first cut."""
+    rows = [[e.cycle.first_cut, e.cycle.peak_rate, e.hike_inflow_bn,
+             *(v for h in sorted(e.after) for v in e.after[h]), e.elapsed_weeks, e.now_pct,
+             e.percentile] for e in api.easing(as_date(as_of), get_store())]
+    if not rows:
+        return "#N/A no easing cycle inside the money-fund data before as_of"
+    if as_bool(headers, "headers", True):
+        rows.insert(0, ["First cut", "Peak rate", "Hiking inflow $bn", "13w $bn", "13w %",
+                        "26w $bn", "26w %", "52w $bn", "52w %", "Weeks known",
+                        "Flow so far %", "Percentile vs earlier"])
+    return table(rows)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("small", doc="Small-cap ticker (default IWM) or a range of dates and prices")
+@xw.arg("large", doc=LARGE_DOC)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("horizon", doc="0 = the same week (default); h = the h following weeks")
+@xw.arg("sample", doc="all (default) or easing (the 52 weeks after each first cut)")
+@xw.arg("output", doc="slope (default), low, high, t, n, correlation or answer")
+@excel_function
+def CASH_TO_SMALLCAPS(small=None, large=None, as_of=None, horizon=None, sample=None,
+                      output=None):
+    """Small-minus-large return per 1% of assets leaving money funds (Newey-West, 95%)."""
+    st = get_store()
+    when = as_date(as_of)
+    _, s, _, b = _pair(small, large, "large", st, when)
+    e = api.cash_to_smallcaps(when, as_int(horizon, "horizon", 0, minimum=0, unit="weeks"),
+                              as_choice(sample, "sample", ["all", "easing"], "all"), s, b,
+                              store=st)
+    fields = {"slope": e.slope, "low": e.low, "high": e.high, "t": e.t, "n": e.n,
+              "correlation": e.correlation, "answer": e.answer}
+    return number(fields[as_choice(output, "output", list(fields), "slope")],
+                  "the flow test (weekly flows from 1985)")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("as_of", doc=AS_OF_DOC)
+@xw.arg("output", doc="ratio (default), p_value, elections or other_years")
+@excel_function
+def ELECTION_VOL(as_of=None, output=None):
+    """Aug-Oct market volatility in US election years over other years, with a p-value."""
+    r = api.election(as_date(as_of), get_store())
+    fields = {"ratio": r.ratio, "p_value": r.p_value, "elections": r.elections,
+              "other_years": r.other_years}
+    return number(fields[as_choice(output, "output", list(fields), "ratio")],
+                  "the election test (needs 3 elections)")
 
 
 @xw.func(category=CATEGORY)
@@ -361,6 +432,7 @@ def XLSC_UPDATE_DATA():
 EXCEL_FUNCTIONS: tuple[str, ...] = (
     "ROTATION_SCORE", "ROTATION_VERDICT", "ROTATION_DETAIL", "ROTATION_PVALUE", "REL_PERF",
     "REL_PERF_SERIES",
-    "CASH_STICKINESS", "RATE_SENSITIVITY", "VOL_RATIO", "ROTATION_QUADRANT", "BASE_RATE",
+    "CASH_STICKINESS", "CASH_FLOWS", "EASING_CYCLES", "CASH_TO_SMALLCAPS", "ELECTION_VOL",
+    "RATE_SENSITIVITY", "VOL_RATIO", "ROTATION_QUADRANT", "BASE_RATE",
     "XLSC_HISTORY", "DATA_STATUS", "CHART_SERIES",
 )

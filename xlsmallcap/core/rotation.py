@@ -129,16 +129,18 @@ def _reason(e: Evidence, rel_lb: float, rel_short: float, beaten: int, n: int, l
 
 
 def rotation(small: pd.Series, benchmarks: Mapping[str, pd.Series], growth: pd.Series,
-             lookback: int = 63, short_window: int = 21, as_of: object = None
-             ) -> RotationResult:
+             lookback: int = 63, short_window: int = 21, as_of: object = None,
+             flow_percentile: float | None = None) -> RotationResult:
     """Rotation score (0-100), verdict and components for ``small`` against ``benchmarks``.
 
     * persistence P: mean over benchmarks of :func:`persistence` (share of the last ``lookback``
       days on which small caps led over the trailing ``short_window``);
     * magnitude: mean over benchmarks of the ``lookback``-day relative performance;
     * breadth B: share of benchmarks beaten over the lookback;
-    * funding F: :func:`funding_score` of ``growth`` (large-cap growth, e.g. QQQ) over the short
-      window.
+    * funding F: where money-fund flows published by ``as_of`` exist, ``1 - flow_percentile``
+      (the percentile of the last 13 weeks' net flow into money funds among all past 13-week
+      windows: money leaving money funds is funding for a rotation); otherwise
+      :func:`funding_score` of ``growth`` (large-cap growth, e.g. QQQ) over the short window.
 
     Score: :func:`score_components` (descriptive). The verdict and its p-values come from
     :func:`xlsmallcap.core.evidence.rotation_evidence` on ``small`` and ``benchmarks`` alone,
@@ -166,6 +168,8 @@ def rotation(small: pd.Series, benchmarks: Mapping[str, pd.Series], growth: pd.S
     share = beaten / len(bench) if all(np.isfinite(rel_lb)) else float("nan")
     g_ret = total_return(g, sw)
     f = funding_score(g_ret)
+    if flow_percentile is not None and np.isfinite(flow_percentile):
+        f = float(1.0 - flow_percentile)
     sc = score_components(p, r_lb, share, f)
     e = rotation_evidence(relative_log_returns(small, benchmarks, as_of))
     n = len(bench)

@@ -141,7 +141,7 @@ def _dashboard(wb) -> None:
     # Around the rotation.
     _header(ws, 13, ["Figure", "Value"], col=4)
     figures = [
-        ("Cash stickiness (0-1)", "=CASH_STICKINESS(AsOf)", RATIO),
+        ("Cash stickiness (percentile, 0-1)", "=CASH_STICKINESS(AsOf)", RATIO),
         ("Per 1 pp cut in 2-year yield", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2")', PCT),
         ("  Newey-West t", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2",252,"t")', RATIO),
         ("  significance", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2",252,"significance")',
@@ -160,11 +160,18 @@ def _dashboard(wb) -> None:
         ("Any day: sustained (the bar)", '=BASE_RATE(AsOf,5,0.03,63,"unconditional")', PCT),
         ("Prices as of", "=MAX(Charts!L4:L255)", DATE),
         ("Money funds as of", "=MAX(Charts!T4:T159)", DATE),
+        ("Retail MMF net flow, 13 wk ($bn)", "=CASH_FLOWS(13,AsOf)", "#,##0"),
+        ("Outflows -> small caps: t", '=CASH_TO_SMALLCAPS(Small,Bench1,AsOf,0,"all","t")',
+         RATIO),
+        ("  answer", '=CASH_TO_SMALLCAPS(Small,Bench1,AsOf,0,"all","answer")', None),
+        ("Election-year volatility ratio", "=ELECTION_VOL(AsOf)", RATIO),
+        ("  one-sided p-value", '=ELECTION_VOL(AsOf,"p_value")', "0.000"),
     ]
     for i, (label, formula, fmt) in enumerate(figures, start=14):
         ws.cell(row=i, column=4, value=label)
         c = ws.cell(row=i, column=5, value=formula)
-        c.alignment = Alignment(horizontal="right")
+        # text answers read from the left and may run into the empty columns beside them
+        c.alignment = Alignment(horizontal="left" if label.startswith("  answer") else "right")
         if fmt:
             c.number_format = fmt
     widths = {"A": 28, "B": 44, "C": 3, "D": 32, "E": 22, "F": 14, "G": 12}
@@ -172,7 +179,7 @@ def _dashboard(wb) -> None:
         ws.column_dimensions[col].width = w
     ws.row_dimensions[26].height = 60
     ws.freeze_panes = "A3"
-    _page(ws, "A1:G34")
+    _page(ws, "A1:G38")
 
 
 def _charts(wb) -> None:
@@ -354,7 +361,10 @@ README_LINES = [
     ("ROTATION_PVALUE: one-sided p-value that small caps (or, with \"large\", large caps) "
      "lead beyond chance; Rotation needs p < 0.05 on 3 days in a row.", None),
     ("REL_PERF(window, ...): (1 + r_small) / (1 + r_bench) - 1 over the last window days.", None),
-    ("CASH_STICKINESS: 0 = cash leaving money-market funds, 1 = fully sticky.", None),
+    ("CASH_STICKINESS: percentile of retail money-fund net flows (ex interest) among all past "
+     "windows: 0 = leaving faster than ever, 1 = more stayed than ever.", None),
+    ("CASH_FLOWS, EASING_CYCLES, CASH_TO_SMALLCAPS, ELECTION_VOL: net flows, flows after each "
+     "first cut, Nadig's flow claim and the election premise, each with its uncertainty.", None),
     ("RATE_SENSITIVITY: relative return of small vs large per 1 pp rate cut; output se, t, n "
      "or significance (Newey-West).", None),
     ("VOL_RATIO: small/large realized volatility; 'drawdown' and 'beta' as 5th argument.", None),

@@ -1,0 +1,188 @@
+"""Money-fund net flows, stickiness, easing cycles, Nadig's and the election claims.
+
+Reference values come from the raw CSVs through the csv module, never the package's loaders.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import RAW
+
+from xlsmallcap import api, udfs
+from xlsmallcap.core.election import election_vol
+from xlsmallcap.core.flows import FlowEffect, flow_effect
+from xlsmallcap.data.store import use_embedded_data
+
+
+@pytest.fixture(autouse=True)
+def _embedded():
+    use_embedded_data()
+
+
+def _read(name: str, date_col: str, value_col: str) -> dict[str, float]:
+    with open(RAW / "macro" / f"{name}.csv", newline="") as fh:
+        return {r[date_col]: float(r[value_col]) for r in csv.DictReader(fh)
+                if r[value_col] not in ("", ".")}
+
+
+@pytest.fixture(scope="module")
+def raw_flows(raw_dir_module):
+    """Weekly flows by hand: A_t - A_{t-1} - A_{t-1} * y_{t-1} / 100 * days / 365, with the
+    two known reclassification weeks left out."""
+    w = _read("WRMFNS", "DATE", "WRMFNS")
+    y = _read("DGS3MO", "date", "value")
+    ydays = sorted(y)
+    weeks = sorted(w)
+    out = {}
+    j = 0
+    for prev, cur in zip(weeks, weeks[1:], strict=False):
+        while j + 1 < len(ydays) and ydays[j + 1] <= prev:
+            j += 1
+        rate = y[ydays[j]] if ydays[j] <= prev else float("nan")
+        days = (pd.Timestamp(cur) - pd.Timestamp(prev)).days
+        interest = w[prev] * rate / 100 * days / 365
+        flow = w[cur] - w[prev] - interest
+        brk = cur in ("2015-12-21", "2016-01-11")
+        out[cur] = (w[cur], w[prev], interest, None if brk else flow)
+    return out
+
+
+@pytest.fixture(scope="module")
+def raw_dir_module():
+    if not RAW.is_dir():
+        pytest.skip("shared/data/raw is not beside this checkout")
+    return RAW
+
+
+@pytest.mark.parametrize("week", ["1990-03-05", "2008-09-22", "2016-01-18", "2020-03-23",
+                                  "2024-06-10", "2026-03-02"])
+def test_net_flows_match_a_hand_computation(raw_flows, week):
+    a1, a0, interest, flow = raw_flows[week]
+    got = api.flows().loc[week]
+    assert got["assets"] == pytest.approx(a1)
+    assert got["interest"] == pytest.approx(interest, rel=1e-12)
+    assert got["flow"] == pytest.approx(flow, rel=1e-12)
+    assert got["flow_pct"] == pytest.approx(flow / a0, rel=1e-12)
+
+
+def test_level_breaks_are_not_flows():
+    f = api.flows()
+    assert list(f.index[f["break"]].strftime("%Y-%m-%d")) == ["2015-12-21", "2016-01-11"]
+    assert f.loc["2016-01-11", "change"] == pytest.approx(784.4 - 707.2)  # +10.9%
+    assert math.isnan(f.loc["2016-01-11", "flow"])
+
+
+def test_interest_is_not_new_money():
+    # mid-2024: about $1.8tn earning 5.4% a year is about $1.9bn of interest a week
+    f = api.flows().loc["2024-06-10"]
+    assert 1.7 < f["interest"] < 2.1
+    assert f["flow"] == pytest.approx(f["change"] - f["interest"])
+
+
+def _percentile(growth: list[float], weeks: int) -> tuple[float, int]:
+    windows = [math.prod(1 + g for g in growth[i - weeks:i]) - 1
+               for i in range(weeks, len(growth) + 1)]
+    now, past = windows[-1], windows[:-weeks]
+    less = sum(p < now for p in past)
+    equal = sum(p == now for p in past)
+    return (less + equal / 2) / len(past), len(past)
+
+
+@pytest.mark.parametrize("as_of, last_week", [("2010-12-31", "2010-12-20"),
+                                              ("2024-07-16", "2024-06-10"),
+                                              ("2025-12-31", "2025-12-08")])
+@pytest.mark.parametrize("weeks", [52, 13])
+def test_stickiness_matches_an_independent_percentile(raw_flows, as_of, last_week, weeks):
+    growth = [0.0 if f is None else f / a0 for wk, (a1, a0, i, f) in sorted(raw_flows.items())
+              if wk <= last_week]
+    expected, n = _percentile(growth, weeks)
+    got = api.cash(as_of, weeks)
+    assert got.as_of == pd.Timestamp(last_week)   # what H.6 had published by as_of
+    assert got.value == pytest.approx(expected, abs=1e-12) and got.windows == n
+    if weeks == 13:  # the score's funding: money leaving money funds funds a rotation
+        assert api.rotation_score(as_of=as_of).funding == pytest.approx(1 - expected)
+
+
+def test_stickiness_moves_with_the_data():
+    values = [api.cash(d).value for d in pd.date_range("2023-01-31", "2026-03-31", freq="QE")]
+    assert max(values) - min(values) > 0.3
+    # 1.0 only where the last year's inflow beat every earlier year on record (2023-24)
+    records = [d for d, v in zip(pd.date_range("2023-01-31", "2026-03-31", freq="QE"), values,
+                                 strict=True) if v >= 0.999]
+    assert len(records) < len(values) / 2
+    assert all(d < pd.Timestamp("2025-01-01") for d in records)
+
+
+def test_easing_cycles_are_the_feds():
+    cycles = {e.cycle.first_cut.strftime("%Y-%m-%d"): e for e in api.easing()}
+    # the Fed's first cuts (FOMC): the effective rate fell within three days of each
+    fed = {"1989-06-06": "1989-06-05", "1995-07-06": "1995-07-07", "2001-01-03": "2001-01-03",
+           "2019-07-31": "2019-08-01", "2024-09-18": "2024-09-19"}
+    for announced, measured in fed.items():
+        assert measured in cycles
+        assert abs((pd.Timestamp(measured) - pd.Timestamp(announced)).days) <= 3
+    # 1987 and 2007: the effective rate fell before the target (crash and liquidity operations)
+    assert set(cycles) == {*fed.values(), "1987-10-20", "2007-08-10"}
+
+
+def test_flows_after_the_2024_first_cut_by_hand(raw_flows):
+    start = pd.Timestamp("2024-09-19")
+    weeks = sorted(raw_flows)
+    base = max(w for w in weeks if w <= "2024-09-19")
+    inside = [w for w in weeks if start < pd.Timestamp(w) <= start + pd.Timedelta(weeks=13)]
+    total = sum(raw_flows[w][3] for w in inside)
+    e = next(e for e in api.easing() if e.cycle.first_cut == start)
+    assert e.after[13][0] == pytest.approx(total, rel=1e-12)
+    assert e.after[13][1] == pytest.approx(total / raw_flows[base][0], rel=1e-12)
+    assert e.compared == 6 and 0 <= e.percentile <= 1
+
+
+def _weekly(n, rng):
+    idx = pd.date_range("1990-01-01", periods=n, freq="W-MON")
+    assets = pd.Series(1000 * np.exp(np.cumsum(rng.normal(0, 0.005, n))), index=idx)
+    flows = pd.DataFrame({"assets": assets, "flow_pct": assets.pct_change()})
+    return idx, flows
+
+
+def test_flow_test_on_noise_and_on_a_planted_effect():
+    rng = np.random.default_rng(3)
+    idx, flows = _weekly(1500, rng)
+    noise = pd.Series(rng.normal(0, 0.01, 1500), index=idx)
+    e = flow_effect(flows, noise)
+    assert isinstance(e, FlowEffect) and abs(e.t) < 2 and e.answer.startswith("no")
+    planted = -0.5 * flows["flow_pct"] + pd.Series(rng.normal(0, 0.002, 1500), index=idx)
+    e = flow_effect(flows, planted)  # 0.5% per 1% leaving
+    assert e.low < 0.005 < e.high and e.significant and e.answer.startswith("yes")
+
+
+def test_election_test_on_synthetic_years():
+    rng = np.random.default_rng(4)
+    days = pd.bdate_range("1926-01-01", "2025-12-31")
+    boost = np.where((days.year % 4 == 0) & days.month.isin([8, 9, 10]), 2.0, 1.0)
+    market = pd.Series(rng.normal(0, 1.0, days.size) * boost, index=days)
+    r = election_vol(market)
+    assert r.ratio == pytest.approx(2.0, rel=0.1) and r.p_value < 0.001
+    r = election_vol(pd.Series(rng.normal(0, 1.0, days.size), index=days))
+    assert 0.85 < r.ratio < 1.15 and r.p_value > 0.01
+
+
+def test_election_premise_on_the_data():
+    r = api.election()
+    assert r.elections == 25 and r.other_years == 75       # 1926-2025
+    assert r.ratio < 1 and r.p_value > 0.5                 # not more volatile: no evidence
+    assert udfs.ELECTION_VOL(None, "p_value") == pytest.approx(r.p_value)
+
+
+def test_money_functions_in_cells():
+    assert udfs.CASH_FLOWS(13.0, "2024-07-16") == pytest.approx(api.cash_flows(13, "2024-07-16")[0])
+    rows = udfs.EASING_CYCLES("2025-12-31")
+    assert rows[0][0] == "First cut" and len(rows) == 8
+    assert rows[-1][0].strftime("%Y-%m-%d") == "2024-09-19"
+    assert udfs.CASH_TO_SMALLCAPS(None, None, None, 0.0, "easing", "answer").startswith("no")
+    assert udfs.CASH_STICKINESS("2024-07-16", None, "bogus").startswith("#VALUE! output")
+    assert udfs.CASH_STICKINESS("1985-06-30").startswith("#N/A")
