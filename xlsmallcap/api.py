@@ -183,6 +183,23 @@ def cash_to_smallcaps(as_of: object = None, horizon: int = 0, sample: str = "all
     return flow_effect(f, rel, horizon, mask)
 
 
+TOTAL_MMF = "MMMFFAQ027S"
+
+
+def total_money_funds(as_of: object = None, store: DataStore | None = None
+                      ) -> tuple[float, pd.Timestamp, float]:
+    """All money-market fund assets (Z.1, $bn) as last public on ``as_of``, the quarter, and the
+    retail (H.6) share of it at that quarter; NaN where Z.1 has nothing public yet."""
+    st = _store(store)
+    total = st.public(TOTAL_MMF, as_of).dropna()
+    if total.empty:
+        return float("nan"), pd.NaT, float("nan")
+    quarter, value = total.index[-1], float(total.iloc[-1]) / 1000.0   # millions -> billions
+    retail = st.series(MMF_WEEKLY).loc[:quarter + pd.offsets.QuarterEnd(0)]
+    share = float(retail.iloc[-1]) / value if retail.size and value > 0 else float("nan")
+    return value, quarter, share
+
+
 def election(as_of: object = None, store: DataStore | None = None) -> ElectionVol:
     """Volatility before presidential elections vs other years (French daily market)."""
     st = _store(store)
@@ -350,6 +367,9 @@ class Report:
     easing: list[EasingCycle]
     claim: dict[str, FlowEffect]
     election: ElectionVol
+    #: Total money-fund assets (Z.1, $bn) last public on as_of, its quarter, and the retail
+    #: share of it then (Z.1 stops in 2020-Q4, so later dates show that last quarter).
+    total_mmf: tuple[float, pd.Timestamp, float]
     rates: list[Sensitivity]
     risk: RiskResult
     quadrant: tuple[str, float, float]
@@ -386,7 +406,8 @@ def report(as_of: object = None, small: str = SMALL, benchmarks: Sequence[str] |
                "French size pair, same week": cash_to_smallcaps(used, 0, french=True, store=st),
                "French pair, easing cycles": cash_to_smallcaps(used, 0, "easing", french=True,
                                                                store=st)},
-        election=election(used, st), rates=rate_sens(small, bench[0], used, store=st),
+        election=election(used, st), total_mmf=total_money_funds(used, st),
+        rates=rate_sens(small, bench[0], used, store=st),
         risk=vol(small, bench[0], used, store=st),
         quadrant=rotation_quadrant(small, bench[0], used, store=st),
         base=base(used, small=small, large=bench[0], store=st), freshness=fresh)

@@ -68,6 +68,11 @@ def render(r: Report) -> Group:
         other.add_row("  hiking-phase cash kept", _num(c.retained),
                       f"of {c.hike_inflow_bn:,.0f} $bn net inflow {c.cycle.hike_start:%Y-%m} to "
                       f"{c.cycle.peak:%Y-%m}, the share still there (> 1: more came after)")
+    tot, quarter, share = r.total_mmf
+    if math.isfinite(tot):
+        other.add_row("All money funds (Z.1)", f"{tot:,.0f}",
+                      f"$bn at {quarter:%Y}-Q{quarter.quarter} (last public quarter; Z.1 data end 2020-Q4); "
+                      f"retail (H.6, the series above) was {_pct(share, False)} of it")
     bn, pct, last = r.flows13
     other.add_row("Net flow, 13 wk", _pct(pct),
                   "n/a: no weekly flows" if not math.isfinite(bn) else
