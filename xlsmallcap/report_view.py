@@ -71,7 +71,8 @@ def render(r: Report) -> Group:
     tot, quarter, share = r.total_mmf
     if math.isfinite(tot):
         other.add_row("All money funds (Z.1)", f"{tot:,.0f}",
-                      f"$bn at {quarter:%Y}-Q{quarter.quarter} (last public quarter; Z.1 data end 2020-Q4); "
+                      f"$bn at {quarter:%Y}-Q{quarter.quarter} (last public quarter; Z.1 data "
+                      "end 2020-Q4); "
                       f"retail (H.6, the series above) was {_pct(share, False)} of it")
     bn, pct, last = r.flows13
     other.add_row("Net flow, 13 wk", _pct(pct),
