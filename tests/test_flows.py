@@ -186,3 +186,13 @@ def test_money_functions_in_cells():
     assert udfs.CASH_TO_SMALLCAPS(None, None, None, 0.0, "easing", "answer").startswith("no")
     assert udfs.CASH_STICKINESS("2024-07-16", None, "bogus").startswith("#VALUE! output")
     assert udfs.CASH_STICKINESS("1985-06-30").startswith("#N/A")
+
+
+def test_total_money_funds_beside_retail():
+    total, quarter, share = api.total_money_funds("2024-07-16")
+    assert quarter == pd.Timestamp("2020-10-01") and total == pytest.approx(4336.003)
+    retail = _read("WRMFNS", "DATE", "WRMFNS")
+    last = max(d for d in retail if d <= "2020-12-31")
+    assert share == pytest.approx(retail[last] / 4336.003)
+    # Z.1 for 2020-Q4 came out after the quarter: at the end of 2020 Q3 was the last public
+    assert api.total_money_funds("2020-12-30")[1] == pd.Timestamp("2020-04-01")
