@@ -188,7 +188,7 @@ def test_money_functions_in_cells():
     assert udfs.CASH_STICKINESS("1985-06-30").startswith("#N/A")
 
 
-def test_total_money_funds_beside_retail():
+def test_total_money_funds_beside_retail(raw_dir_module):
     total, quarter, share = api.total_money_funds("2024-07-16")
     assert quarter == pd.Timestamp("2020-10-01") and total == pytest.approx(4336.003)
     retail = _read("WRMFNS", "DATE", "WRMFNS")
