@@ -21,6 +21,18 @@ FRED_WRMFNS = b"""observation_date,WRMFNS
 2026-03-09,
 2026-03-16,2290.4
 """
+
+
+def fred_full_answer(history: pd.Series, recent: bytes = FRED_WRMFNS) -> bytes:
+    """A whole-history FRED download in today's layout: ``history`` (the series as it was
+    downloaded before) and then the rows of ``recent`` that come after it."""
+    lines = recent.decode().splitlines()
+    header, rows = lines[0], lines[1:]
+    old = [f"{d:%Y-%m-%d},{v:g}" for d, v in history.items()]
+    new = [r for r in rows if r.split(",")[0] > f"{history.index[-1]:%Y-%m-%d}"]
+    return ("\n".join([header, *old, *new]) + "\n").encode()
+
+
 FRED_DGS2_OLD = b"""DATE,DGS2
 2026-08-19,4.19
 2026-08-20,4.19

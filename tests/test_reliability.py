@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from recorded import FRED_WRMFNS, install_fake_yahoo
+from recorded import fred_full_answer, install_fake_yahoo
 from typer.testing import CliRunner
 from yfinance.exceptions import YFRateLimitError
 
@@ -230,7 +230,8 @@ def test_update_faults_keep_data_and_status_shows_staleness(seeded, monkeypatch,
 
 @pytest.mark.parametrize("err", [errno.ENOSPC, errno.EROFS, errno.EACCES])
 def test_full_disk_or_read_only_cache(seeded, monkeypatch, err):
-    seeded.fred_fetch = lambda url, timeout: FRED_WRMFNS
+    answer = fred_full_answer(seeded.series("WRMFNS"))
+    seeded.fred_fetch = lambda url, timeout: answer
     before = _digest(seeded.cache_dir)
 
     def refuse(path, data):

@@ -6,7 +6,7 @@ import hashlib
 
 import pandas as pd
 import pytest
-from recorded import FRED_WRMFNS, install_fake_yahoo
+from recorded import fred_full_answer, install_fake_yahoo
 from typer.testing import CliRunner
 from yfinance.exceptions import YFRateLimitError
 
@@ -83,7 +83,8 @@ def test_unknown_new_ticker_gets_full_history(store, monkeypatch):
 
 
 def test_fred_update_replaces_the_series(store):
-    store.fred_fetch = lambda url, timeout: FRED_WRMFNS
+    answer = fred_full_answer(store.series("WRMFNS").loc[:"2026-02-02"])
+    store.fred_fetch = lambda url, timeout: answer
     result = store.update(series=["WRMFNS"])
     assert result.ok
     assert store.series("WRMFNS").index[-1] == pd.Timestamp("2026-03-16")
@@ -197,7 +198,8 @@ def test_cli_update_failure_exits_non_zero_and_says_what_is_still_used(cli, monk
 
 def test_cli_update_success(cli, store, monkeypatch):
     install_fake_yahoo(monkeypatch, {"IWM": store.series("IWM").loc["2026-06-01":]})
-    store.fred_fetch = lambda url, timeout: FRED_WRMFNS
+    answer = fred_full_answer(store.series("WRMFNS").loc[:"2026-02-02"])
+    store.fred_fetch = lambda url, timeout: answer
     res = cli("data", "update", "-t", "IWM", "-s", "WRMFNS")
     assert res.exit_code == 0, res.output
     assert "updated IWM" in res.output and "updated WRMFNS" in res.output

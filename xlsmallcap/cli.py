@@ -61,6 +61,9 @@ def data_update(
     series: list[str] | None = typer.Option(None, "--series", "-s",
                                             help="FRED series ids (repeat or comma-separate)."),
     full: bool = typer.Option(False, "--full", help="Replace whole histories."),
+    accept_jumps: bool = typer.Option(False, "--accept-jumps",
+                                      help="Store moves larger than the series' kind allows "
+                                           "(e.g. a split Yahoo did not adjust)."),
 ) -> None:
     """Download live data (Yahoo Finance, FRED) into the cache. Needs the network."""
     from rich.progress import Progress
@@ -76,7 +79,7 @@ def data_update(
     try:
         with Progress(console=err, transient=False) as bar:
             task = bar.add_task("updating", total=n)
-            result = _store().update(t, s, full=full,
+            result = _store().update(t, s, full=full, accept_jumps=accept_jumps,
                                      progress=lambda sid: bar.update(task, advance=1,
                                                                      description=sid))
     except DataError as exc:

@@ -34,6 +34,7 @@ from xlsmallcap.data.errors import DataError, LiveDataError, UnknownSeriesError
 from xlsmallcap.data.publication import RULES, publication_dates
 from xlsmallcap.data.snapshot import load_group, load_manifest, snapshot_dir
 from xlsmallcap.data.splice import splice
+from xlsmallcap.data.validate import check_covers, check_series, check_splice
 
 CACHE_ENV = "XLSMALLCAP_CACHE_DIR"
 #: Days of overlap asked for on an incremental Yahoo update, so the splice has a common date.
@@ -309,32 +310,54 @@ class DataStore:
         self._generation += 1
         self._missing_until = 0.0
 
-    def _fetch_yahoo(self, sid: str, full: bool, download) -> tuple[pd.Series, str]:
+    def _kind(self, sid: str) -> str:
+        return BY_ID[sid].kind if sid in BY_ID else "price"
+
+    def _stored(self, sid: str) -> pd.Series | None:
+        known = sid in BY_ID or self._cache_file(sid).exists()
+        return self._load(sid)[0] if known else None
+
+    def _fetch_yahoo(self, sid: str, full: bool, download, accept_jumps: bool = False
+                     ) -> tuple[pd.Series, str]:
+        """Download, validate (:mod:`xlsmallcap.data.validate`) and splice one Yahoo series;
+        a refused answer raises before anything is written."""
         from xlsmallcap.data.yahoo import download_close
 
         symbol = BY_ID[sid].symbol if sid in BY_ID else sid
-        known = sid in BY_ID or self._cache_file(sid).exists()
-        if full or not known:
-            return download_close(symbol, None, download=download), "full history"
-        old, _ = self._load(sid)
+        kind = self._kind(sid)
+        old = self._stored(sid)
+        if full or old is None:
+            new = download_close(symbol, None, download=download)
+            check_series(sid, kind, new, accept_jumps)
+            check_covers(sid, new, old)
+            return new, "full history"
         start = (old.index[-1] - pd.Timedelta(days=OVERLAP_DAYS)).date()
         new = download_close(symbol, start, download=download)
+        check_series(sid, kind, new, accept_jumps)
         try:
+            check_splice(sid, old, new, accept_jumps)
             joined = splice(old, new)
         except ValueError:
-            return download_close(symbol, None, download=download), "full history (no overlap)"
+            new = download_close(symbol, None, download=download)
+            check_series(sid, kind, new, accept_jumps)
+            check_covers(sid, new, old)
+            return new, "full history (no overlap)"
+        check_series(sid, kind, joined.loc[old.index[-1] - pd.Timedelta(days=OVERLAP_DAYS):],
+                     accept_jumps)
         added = int((new.index > old.index[-1]).sum())
         seam = old.index.intersection(new.index).max()
         return joined, f"{added} new rows, spliced on {seam:%Y-%m-%d}"
 
     def update(self, tickers: Iterable[str] | None = None, series: Iterable[str] | None = None,
                *, full: bool = False, progress: Progress | None = None,
-               download=None, fetch=None) -> UpdateResult:
+               download=None, fetch=None, accept_jumps: bool = False) -> UpdateResult:
         """Download live data into the cache.
 
         ``tickers`` go to Yahoo Finance, ``series`` to FRED; with neither, every catalog series
-        that has a live source is updated. Each series is validated before it is written; a
-        failure leaves that series' stored data untouched and is reported in the result.
+        that has a live source is updated. Each answer is validated before it is written (dates,
+        values, moves within what the series' kind allows unless ``accept_jumps``, and never
+        less history than is stored); a refused answer or a failure leaves that series' stored
+        data untouched and is reported in the result.
         """
         from xlsmallcap.data.fred import download_series
 
@@ -356,10 +379,12 @@ class DataStore:
                         raise LiveDataError(f"{sid}: no live source (Fama-French data is "
                                             "updated by rebuilding the snapshot)")
                     if kind == "yahoo":
-                        s, how = self._fetch_yahoo(sid, full, download)
+                        s, how = self._fetch_yahoo(sid, full, download, accept_jumps)
                     else:
                         symbol = info.symbol if info is not None else sid
                         s, how = download_series(symbol, fetch=fetch), "full history"
+                        check_series(sid, self._kind(sid), s, accept_jumps)
+                        check_covers(sid, s, self._stored(sid))
                     self._write(sid, s, kind)
                     result.updated[sid] = f"{how}; last {s.index[-1]:%Y-%m-%d}"
                 except DataError as exc:

@@ -1,0 +1,137 @@
+"""A bad answer never touches stored data: it is refused, said, and the bytes stay the same.
+
+FRED answers are injected at FRED's HTTP call (``urllib.request.urlopen``, which the adapter
+uses); Yahoo answers through yfinance's real ``download`` with the recorded ``Ticker``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import urllib.request
+
+import pandas as pd
+import pytest
+from recorded import fred_full_answer, install_fake_yahoo
+from typer.testing import CliRunner
+
+import xlsmallcap.data.store as store_mod
+from xlsmallcap.cli import app
+from xlsmallcap.data.store import DataStore
+
+
+def _digest(folder) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
+
+
+@pytest.fixture
+def seeded(tmp_path, monkeypatch):
+    st = DataStore(cache_dir=tmp_path / "cache")
+    st._write("IWM", st.series("IWM").iloc[:-10], "yahoo")
+    st._write("WRMFNS", st.series("WRMFNS"), "fred")
+    monkeypatch.setattr(store_mod, "_DEFAULT", st)
+    return st
+
+
+def _serve_fred(monkeypatch, body: bytes) -> list[str]:
+    """Replace the HTTP call itself: urlopen answers ``body`` for any URL."""
+    asked: list[str] = []
+
+    class _Response(io.BytesIO):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def urlopen(req, timeout=None):
+        asked.append(req.full_url)
+        return _Response(body)
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    return asked
+
+
+def _fred_body(st: DataStore) -> str:
+    return fred_full_answer(st.series("WRMFNS")).decode()
+
+
+def test_truncated_fred_answer_mid_line_is_refused(seeded, monkeypatch):
+    body = _fred_body(seeded)
+    cut = body.index("2009-11-16,") + len("2009-11-16,83")   # the true value is 839.2
+    asked = _serve_fred(monkeypatch, body[:cut].encode())
+    before = _digest(seeded.cache_dir)
+    res = CliRunner().invoke(app, ["data", "update", "-s", "WRMFNS"])
+    assert asked and "fredgraph.csv?id=WRMFNS" in asked[0]
+    assert res.exit_code == 1
+    assert "WRMFNS: the answer moves -90% from 2009-11-09 to 2009-11-16" in res.output
+    assert _digest(seeded.cache_dir) == before
+    assert seeded.series("WRMFNS").loc["2009-11-16"] == pytest.approx(839.2)
+
+
+def test_truncated_fred_answer_on_a_line_boundary_is_refused(seeded, monkeypatch):
+    body = _fred_body(seeded)
+    _serve_fred(monkeypatch, body[: body.index("2009-11-16,")].encode())
+    before = _digest(seeded.cache_dir)
+    result = seeded.update(series=["WRMFNS"])
+    assert "less than the stored 1985-01-07 to 2026-03-02" in result.failed["WRMFNS"]
+    assert _digest(seeded.cache_dir) == before
+
+
+@pytest.mark.parametrize("value, needle", [("0", "zero or negative fund assets"),
+                                           ("-5", "zero or negative fund assets")])
+def test_fred_zero_or_negative_is_refused(seeded, monkeypatch, value, needle):
+    body = _fred_body(seeded).replace("2024-07-08,1844.5", f"2024-07-08,{value}")
+    _serve_fred(monkeypatch, body.encode())
+    before = _digest(seeded.cache_dir)
+    assert needle in seeded.update(series=["WRMFNS"]).failed["WRMFNS"]
+    assert _digest(seeded.cache_dir) == before
+
+
+def test_a_good_full_fred_answer_is_stored(seeded, monkeypatch):
+    _serve_fred(monkeypatch, fred_full_answer(seeded.series("WRMFNS")))
+    result = seeded.update(series=["WRMFNS"])
+    assert result.ok and seeded.series("WRMFNS").index[-1] == pd.Timestamp("2026-03-16")
+
+
+def _recent(st: DataStore) -> pd.Series:
+    """What Yahoo has from 2026-06-01 on (the cache holds IWM to 2026-06-16 only)."""
+    return st._snapshot_series("IWM").loc["2026-06-01":]
+
+
+SEAM = pd.Timestamp("2026-06-16")   # the stored last day: the splice day
+
+
+@pytest.mark.parametrize("damage, needle", [
+    (lambda s: s.where(s.index != SEAM, 0.0), "a price of 0 on 2026-06-16"),
+    (lambda s: s.where(s.index != s.index[-1], -3.0), "a price of -3 on 2026-07-01"),
+    (lambda s: s.loc[:"2026-06-12"], "a partial answer never replaces stored data"),
+    (lambda s: s.where(s.index != s.index[-1], s.iloc[-2] * 10), "moves +900%"),
+])
+def test_bad_yahoo_answers_are_refused(seeded, monkeypatch, damage, needle):
+    install_fake_yahoo(monkeypatch, {"IWM": damage(_recent(seeded))})
+    before = _digest(seeded.cache_dir)
+    stored = seeded.series("IWM").copy()
+    result = seeded.update(tickers=["IWM"])
+    assert needle in result.failed["IWM"]
+    assert _digest(seeded.cache_dir) == before
+    pd.testing.assert_series_equal(seeded.series("IWM"), stored)
+
+
+def test_a_real_jump_is_stored_when_the_user_confirms(seeded, monkeypatch):
+    jump = _recent(seeded)
+    jump = jump.where(jump.index != jump.index[-1], jump.iloc[-2] * 10)
+    install_fake_yahoo(monkeypatch, {"IWM": jump})
+    res = CliRunner().invoke(app, ["data", "update", "-t", "IWM"])
+    assert res.exit_code == 1 and "--accept-jumps" in res.output
+    res = CliRunner().invoke(app, ["data", "update", "-t", "IWM", "--accept-jumps"])
+    assert res.exit_code == 0, res.output
+    assert seeded.series("IWM").iloc[-1] == pytest.approx(jump.iloc[-1])
+
+
+def test_a_good_yahoo_answer_is_spliced(seeded, monkeypatch):
+    install_fake_yahoo(monkeypatch, {"IWM": _recent(seeded)})
+    result = seeded.update(tickers=["IWM"])
+    assert result.ok and "spliced on" in result.updated["IWM"]
+    assert seeded.series("IWM").index[-1] == pd.Timestamp("2026-07-01")
