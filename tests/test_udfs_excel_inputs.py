@@ -108,8 +108,8 @@ BAD = [
     (udfs.REL_PERF, ("abc",), "(got 'abc')"),
     (udfs.REL_PERF, (None,), "#VALUE! window is required"),
     (udfs.REL_PERF, (1e9, None, "SPY"), "#N/A not enough data for window 1000000000"),
-    (udfs.REL_PERF, (63.0, "NOPE"), "#VALUE! small: unknown ticker or series 'NOPE'"),
-    (udfs.REL_PERF, (63.0, None, None, "#N/A"), "#VALUE! as_of is an error cell (#N/A)"),
+    (udfs.REL_PERF, (63.0, "NOPE"), "#N/A small: unknown ticker 'NOPE' (see =DATA_STATUS())"),
+    (udfs.REL_PERF, (63.0, None, None, "#N/A"), "#N/A as_of is an error cell (#N/A)"),
     (udfs.REL_PERF, (63.0, None, None, "16.07.2024"), "as_of must be a date like 2024-07-16"),
     (udfs.REL_PERF, (63.0, None, None, [[1.0, 2.0]]), "as_of must be one date, not a range"),
     (udfs.REL_PERF, (63.0, [[dt.datetime(2024, 1, 2), "abc"], [dt.datetime(2024, 1, 3), 1.0]]),
@@ -155,7 +155,7 @@ def test_unexpected_errors_are_caught(monkeypatch):
     monkeypatch.setattr(udfs, "relative_performance", boom)
     clear_memo()
     out = udfs.REL_PERF(63.0)
-    assert out == "#VALUE! REL_PERF failed: RuntimeError: disk on fire"
+    assert out == "#VALUE! REL_PERF could not compute this: check the arguments"
 
 
 def test_no_numpy_or_pandas_leaks_from_any_cell():

@@ -13,13 +13,14 @@ import functools
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from xlsmallcap.core.frame import AnalysisError
-from xlsmallcap.data.errors import DataError
+from xlsmallcap.data.errors import DataError, UnknownSeriesError
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d-%b-%Y", "%d %b %Y", "%b %d %Y",
@@ -38,8 +39,41 @@ def _error_cell(v: Any) -> bool:
     return isinstance(v, str) and v.strip().startswith("#")
 
 
+#: Excel's error values, as xlwings passes them with ``err_to_str=True``.
+EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!",
+                "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!",
+                "#BUSY!", "#UNKNOWN!")
+#: Longest message a cell shows.
+MAX_MESSAGE = 100
+
+
+def _shown(v: Any, width: int = 24) -> str:
+    """The caller's value as a message shows it: short, never the whole input."""
+    text = f"{v:g}" if isinstance(v, float) else (f"'{v}'" if isinstance(v, str) else repr(v))
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def reject_error_cell(v: Any, name: str) -> None:
+    """An error cell in an argument is answered with the same error, naming the argument
+    (as Excel's own functions propagate ``#N/A``); never read as a blank or a default."""
+    if isinstance(v, str) and v.strip().upper() in EXCEL_ERRORS:
+        code = v.strip().upper()
+        raise ArgError(f"{code} {name} is an error cell ({code})")
+    if isinstance(v, list):
+        for row in v:
+            for c in row if isinstance(row, list) else [row]:
+                reject_error_cell(c, name)
+
+
+def _plain(v: Any) -> Any:
+    """A currency- or accounting-formatted cell arrives as ``Decimal``: it is a number."""
+    return float(v) if isinstance(v, Decimal) else v
+
+
 def as_date(v: Any, name: str = "as_of") -> pd.Timestamp | None:
     """An Excel date (datetime, serial number or date text) or ``None`` for a blank cell."""
+    reject_error_cell(v, name)
+    v = _plain(v)
     if _blank(v):
         return None
     if isinstance(v, list):
@@ -62,13 +96,15 @@ def as_date(v: Any, name: str = "as_of") -> pd.Timestamp | None:
                 return pd.Timestamp(dt.datetime.strptime(text, fmt))
             except ValueError:
                 continue
-        raise ArgError(f"#VALUE! {name} must be a date like 2024-07-16 (got '{text}')")
+        raise ArgError(f"#VALUE! {name} must be a date like 2024-07-16 (got {_shown(text)})")
     raise ArgError(f"#VALUE! {name} must be a date (got {type(v).__name__})")
 
 
 def as_int(v: Any, name: str, default: int | None = None, minimum: int = 1,
            unit: str = "trading days") -> int:
     """A whole number (Excel sends 63.0); blank gives ``default``."""
+    reject_error_cell(v, name)
+    v = _plain(v)
     if _blank(v):
         if default is None:
             raise ArgError(f"#VALUE! {name} is required: a whole number of {unit} >= {minimum}")
@@ -80,29 +116,33 @@ def as_int(v: Any, name: str, default: int | None = None, minimum: int = 1,
             v = float(v.strip())
         except ValueError:
             raise ArgError(f"#VALUE! {name} must be a whole number of {unit} >= {minimum} "
-                           f"(got '{v}')") from None
+                           f"(got {_shown(v)})") from None
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
             or v != int(v) or v < minimum:
-        shown = f"{v:g}" if isinstance(v, float) else repr(v)
+        shown = _shown(v)
         raise ArgError(f"#VALUE! {name} must be a whole number of {unit} >= {minimum} "
                        f"(got {shown})")
     return int(v)
 
 
 def as_float(v: Any, name: str, default: float) -> float:
+    reject_error_cell(v, name)
+    v = _plain(v)
     if _blank(v):
         return default
     if isinstance(v, str):
         try:
             v = float(v.strip().rstrip("%")) / (100 if v.strip().endswith("%") else 1)
         except ValueError:
-            raise ArgError(f"#VALUE! {name} must be a number (got '{v}')") from None
+            raise ArgError(f"#VALUE! {name} must be a number (got {_shown(v)})") from None
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise ArgError(f"#VALUE! {name} must be a number (got {v!r})")
+        raise ArgError(f"#VALUE! {name} must be a number (got {_shown(v)})")
     return float(v)
 
 
 def as_bool(v: Any, name: str, default: bool) -> bool:
+    reject_error_cell(v, name)
+    v = _plain(v)
     if _blank(v):
         return default
     if isinstance(v, bool):
@@ -111,16 +151,17 @@ def as_bool(v: Any, name: str, default: bool) -> bool:
         return bool(v)
     if isinstance(v, str) and v.strip().upper() in ("TRUE", "FALSE"):
         return v.strip().upper() == "TRUE"
-    raise ArgError(f"#VALUE! {name} must be TRUE or FALSE (got {v!r})")
+    raise ArgError(f"#VALUE! {name} must be TRUE or FALSE (got {_shown(v)})")
 
 
 def as_choice(v: Any, name: str, options: Sequence[str], default: str) -> str:
     """One of ``options`` (case-insensitive); blank gives ``default``."""
+    reject_error_cell(v, name)
     if _blank(v):
         return default
     key = v.strip().lower() if isinstance(v, str) else None
     if key not in options:
-        raise ArgError(f"#VALUE! {name} must be one of {', '.join(options)} (got {v!r})")
+        raise ArgError(f"#VALUE! {name} must be one of {', '.join(options)} (got {_shown(v)})")
     return key
 
 
@@ -158,12 +199,16 @@ def _series_from_range(rows: list, name: str) -> dict[str, pd.Series]:
             raise ArgError(f"#VALUE! {name}: row {i} has prices but no date")
         dates.append(as_date(row[0], f"{name} date in row {i}"))
         for j, c in enumerate(row[1:]):
-            if _blank(c) or _error_cell(c):
+            c = _plain(c)
+            if isinstance(c, str) and c.strip().upper() in EXCEL_ERRORS:
+                raise ArgError(f"{c.strip().upper()} {name}: row {i} is an error cell")
+            if _blank(c):
                 cols[j].append(np.nan)  # a gap: skipped by the analytics
             elif isinstance(c, (int, float)) and not isinstance(c, bool):
                 cols[j].append(float(c))
             else:
-                raise ArgError(f"#VALUE! {name}: row {i} has '{c}' where a price is expected")
+                raise ArgError(f"#VALUE! {name}: row {i} has {_shown(c)} where a price is "
+                               "expected")
     if len(dates) < 2:
         raise ArgError(f"#VALUE! {name} needs at least 2 rows of dates and prices")
     idx = pd.DatetimeIndex(dates)
@@ -188,8 +233,7 @@ def as_sources(v: Any, name: str, default: Sequence[str], store, as_of: object =
     if _blank(v):
         v = list(default)
     if isinstance(v, str):
-        if _error_cell(v):
-            raise ArgError(f"#VALUE! {name} is an error cell ({v.strip()})")
+        reject_error_cell(v, name)
         v = [t for t in v.replace(";", ",").split(",")]
     if isinstance(v, list) and v and (isinstance(v[0], list) and len(v[0]) >= 2
                                       and any(not isinstance(c, str) and not _blank(c)
@@ -197,15 +241,19 @@ def as_sources(v: Any, name: str, default: Sequence[str], store, as_of: object =
         return _series_from_range(v, name)
     flat = [c for r in v for c in (r if isinstance(r, list) else [r])] \
         if isinstance(v, list) else [v]
+    reject_error_cell(flat, name)
     tickers = [str(t).strip() for t in flat if not _blank(t)]
     if not tickers:
         raise ArgError(f"#VALUE! {name} must name a ticker")
     out = {}
     for t in tickers:
         if _error_cell(t):
-            raise ArgError(f"#VALUE! {name} is an error cell ({t})")
+            raise ArgError(f"#VALUE! {name} is an error cell ({_shown(t, 12)})")
         try:
             out[t.upper()] = store.public(t, as_of)
+        except UnknownSeriesError:
+            raise ArgError(f"#N/A {name}: unknown ticker {_shown(t, 20)} "
+                           "(see =DATA_STATUS())") from None
         except DataError as exc:
             raise ArgError(f"#VALUE! {name}: {exc}") from None
     return out
@@ -255,9 +303,11 @@ def frame_table(df: pd.DataFrame, headers: bool, date_header: str = "Date") -> l
 
 
 def _hashable(v: Any) -> Any:
+    """A memo key that tells TRUE, 1 and 1.0 apart (Python's ``True == 1 == 1.0`` would make
+    a result depend on which was asked first)."""
     if isinstance(v, list):
         return tuple(_hashable(x) for x in v)
-    return v
+    return (type(v).__name__, v)
 
 
 #: Results of recent calls: Excel recalculates the same formulas with the same arguments
@@ -275,6 +325,13 @@ def _data_version() -> tuple:
 
     st = get_store()
     return (id(st), st.version(), dt.date.today())
+
+
+def _short(message: str) -> str:
+    """At most :data:`MAX_MESSAGE` characters, cut at a word."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return message[: MAX_MESSAGE - 3].rsplit(" ", 1)[0] + "..."
 
 
 def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -296,14 +353,16 @@ def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
         try:
             out = f(*args)
         except ArgError as exc:
-            out = str(exc)
+            out = _short(str(exc))
         except (AnalysisError, DataError, KeyError) as exc:
             msg = str(exc).strip("'\"")
-            out = f"#VALUE! {msg}"
+            out = _short(f"#VALUE! {msg}")
         except MemoryError:
             return "#NUM! out of memory"
-        except Exception as exc:  # the UDF server must survive anything; not memoised
-            return f"#VALUE! {f.__name__} failed: {type(exc).__name__}: {exc}"[:255]
+        except Exception:  # the UDF server must survive anything; not memoised, no Python text
+            return f"#VALUE! {f.__name__} could not compute this: check the arguments"
+        if isinstance(out, str) and out.startswith("#"):
+            out = _short(out)
         if key is not None:
             _RESULTS[key] = out
             if len(_RESULTS) > MEMO_SIZE:

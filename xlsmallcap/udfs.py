@@ -37,6 +37,12 @@ from xlsmallcap.excel import (
 )
 
 CATEGORY = "xlsmallcap"
+
+
+def arg(name: str, doc: str):
+    """``xw.arg`` with ``err_to_str=True``: an error cell reaches us as ``"#N/A"`` (and is
+    answered with that error), instead of xlwings' default of turning it into a blank."""
+    return xw.arg(name, doc=doc, err_to_str=True)
 SMALL_DOC = "Small-cap ticker (default IWM) or a range of dates and prices"
 BENCH_DOC = "Large-cap tickers, e.g. \"SPY,QQQ\" or a range (default SPY, QQQ, DIA)"
 LARGE_DOC = "Large-cap ticker (default SPY) or a range of dates and prices"
@@ -62,11 +68,11 @@ def _rotation(small, benchmarks, as_of, lookback, short_window):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("small", doc=SMALL_DOC)
-@xw.arg("benchmarks", doc=BENCH_DOC)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("lookback", doc="Trading days of the persistence test (default 63, three months)")
-@xw.arg("short_window", doc="Trading days of the 'ahead now' window (default 21)")
+@arg("small", doc=SMALL_DOC)
+@arg("benchmarks", doc=BENCH_DOC)
+@arg("as_of", doc=AS_OF_DOC)
+@arg("lookback", doc="Trading days of the persistence test (default 63, three months)")
+@arg("short_window", doc="Trading days of the 'ahead now' window (default 21)")
 @excel_function
 def ROTATION_SCORE(small=None, benchmarks=None, as_of=None, lookback=None, short_window=None):
     """Rotation score 0-100: did small caps beat large caps consistently for three months?"""
@@ -75,10 +81,10 @@ def ROTATION_SCORE(small=None, benchmarks=None, as_of=None, lookback=None, short
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("small", doc=SMALL_DOC)
-@xw.arg("benchmarks", doc=BENCH_DOC)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("with_reason", doc="TRUE adds the one-line reason (default FALSE)")
+@arg("small", doc=SMALL_DOC)
+@arg("benchmarks", doc=BENCH_DOC)
+@arg("as_of", doc=AS_OF_DOC)
+@arg("with_reason", doc="TRUE adds the one-line reason (default FALSE)")
 @excel_function
 def ROTATION_VERDICT(small=None, benchmarks=None, as_of=None, with_reason=None):
     """Rotation / Emerging rotation / Diversification / Bobbling / Large-cap leadership."""
@@ -89,12 +95,12 @@ def ROTATION_VERDICT(small=None, benchmarks=None, as_of=None, with_reason=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("small", doc=SMALL_DOC)
-@xw.arg("benchmarks", doc=BENCH_DOC)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("lookback", doc="Trading days of the persistence test (default 63)")
-@xw.arg("short_window", doc="Trading days of the 'ahead now' window (default 21)")
-@xw.arg("headers", doc="TRUE (default) spills a header row")
+@arg("small", doc=SMALL_DOC)
+@arg("benchmarks", doc=BENCH_DOC)
+@arg("as_of", doc=AS_OF_DOC)
+@arg("lookback", doc="Trading days of the persistence test (default 63)")
+@arg("short_window", doc="Trading days of the 'ahead now' window (default 21)")
+@arg("headers", doc="TRUE (default) spills a header row")
 @excel_function
 def ROTATION_DETAIL(small=None, benchmarks=None, as_of=None, lookback=None, short_window=None,
                     headers=None):
@@ -118,10 +124,10 @@ def ROTATION_DETAIL(small=None, benchmarks=None, as_of=None, lookback=None, shor
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("small", doc=SMALL_DOC)
-@xw.arg("benchmarks", doc=BENCH_DOC)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("side", doc="small (default): p that small caps lead by chance; large: the same for "
+@arg("small", doc=SMALL_DOC)
+@arg("benchmarks", doc=BENCH_DOC)
+@arg("as_of", doc=AS_OF_DOC)
+@arg("side", doc="small (default): p that small caps lead by chance; large: the same for "
                     "large caps")
 @excel_function
 def ROTATION_PVALUE(small=None, benchmarks=None, as_of=None, side=None):
@@ -133,11 +139,11 @@ def ROTATION_PVALUE(small=None, benchmarks=None, as_of=None, side=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("window", doc="Trading days, e.g. 63 (required)")
-@xw.arg("small", doc=SMALL_DOC)
-@xw.arg("benchmarks", doc=BENCH_DOC)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("headers", doc="TRUE (default) puts benchmark names above a spilled row")
+@arg("window", doc="Trading days, e.g. 63 (required)")
+@arg("small", doc=SMALL_DOC)
+@arg("benchmarks", doc=BENCH_DOC)
+@arg("as_of", doc=AS_OF_DOC)
+@arg("headers", doc="TRUE (default) puts benchmark names above a spilled row")
 @excel_function
 def REL_PERF(window, small=None, benchmarks=None, as_of=None, headers=None):
     """Relative total return of small caps vs each benchmark: (1+r_small)/(1+r_bench)-1."""
@@ -155,12 +161,12 @@ def REL_PERF(window, small=None, benchmarks=None, as_of=None, headers=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("window", doc="Trading days of each relative return (default 63)")
-@xw.arg("small", doc=SMALL_DOC)
-@xw.arg("bench", doc=LARGE_DOC)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("start_date", doc="First date to spill (default: one year before as_of)")
-@xw.arg("headers", doc="TRUE (default) spills a header row")
+@arg("window", doc="Trading days of each relative return (default 63)")
+@arg("small", doc=SMALL_DOC)
+@arg("bench", doc=LARGE_DOC)
+@arg("as_of", doc=AS_OF_DOC)
+@arg("start_date", doc="First date to spill (default: one year before as_of)")
+@arg("headers", doc="TRUE (default) spills a header row")
 @excel_function
 def REL_PERF_SERIES(window=None, small=None, bench=None, as_of=None, start_date=None,
                     headers=None):
@@ -178,12 +184,12 @@ def REL_PERF_SERIES(window=None, small=None, bench=None, as_of=None, start_date=
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("kind", doc="rs, relperf, mmf or quadrant")
-@xw.arg("small", doc=SMALL_DOC)
-@xw.arg("bench", doc=LARGE_DOC)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("points", doc="Rows to spill below the header (default 252); always this many")
-@xw.arg("headers", doc="TRUE (default) spills a header row")
+@arg("kind", doc="rs, relperf, mmf or quadrant")
+@arg("small", doc=SMALL_DOC)
+@arg("bench", doc=LARGE_DOC)
+@arg("as_of", doc=AS_OF_DOC)
+@arg("points", doc="Rows to spill below the header (default 252); always this many")
+@arg("headers", doc="TRUE (default) spills a header row")
 @excel_function
 def CHART_SERIES(kind, small=None, bench=None, as_of=None, points=None, headers=None):
     """Spills a fixed-size block of chart data: dates then values (blank rows pad the top)."""
@@ -199,9 +205,9 @@ def CHART_SERIES(kind, small=None, bench=None, as_of=None, points=None, headers=
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("weeks", doc="Weeks of retail money-fund net flows (default 52)")
-@xw.arg("output", doc="stickiness (default), retained (share of the last hiking phase's "
+@arg("as_of", doc=AS_OF_DOC)
+@arg("weeks", doc="Weeks of retail money-fund net flows (default 52)")
+@arg("output", doc="stickiness (default), retained (share of the last hiking phase's "
                       "inflow still there), flow_bn or flow_pct")
 @excel_function
 def CASH_STICKINESS(as_of=None, weeks=None, output=None):
@@ -214,9 +220,9 @@ def CASH_STICKINESS(as_of=None, weeks=None, output=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("weeks", doc="Weeks of flows (default 13)")
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("output", doc="bn (default, $bn) or pct (share of assets)")
+@arg("weeks", doc="Weeks of flows (default 13)")
+@arg("as_of", doc=AS_OF_DOC)
+@arg("output", doc="bn (default, $bn) or pct (share of assets)")
 @excel_function
 def CASH_FLOWS(weeks=None, as_of=None, output=None):
     """Net flow into retail money funds over N weeks: asset change minus interest earned."""
@@ -227,8 +233,8 @@ def CASH_FLOWS(weeks=None, as_of=None, output=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("headers", doc="TRUE (default) spills a header row")
+@arg("as_of", doc=AS_OF_DOC)
+@arg("headers", doc="TRUE (default) spills a header row")
 @excel_function
 def EASING_CYCLES(as_of=None, headers=None):
     """Spills every easing cycle since 1985: money-fund net flows after the first cut."""
@@ -245,12 +251,12 @@ def EASING_CYCLES(as_of=None, headers=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("small", doc="Small-cap ticker (default IWM) or a range of dates and prices")
-@xw.arg("large", doc=LARGE_DOC)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("horizon", doc="0 = the same week (default); h = the h following weeks")
-@xw.arg("sample", doc="all (default) or easing (the 52 weeks after each first cut)")
-@xw.arg("output", doc="slope (default), low, high, t, n, correlation or answer")
+@arg("small", doc="Small-cap ticker (default IWM) or a range of dates and prices")
+@arg("large", doc=LARGE_DOC)
+@arg("as_of", doc=AS_OF_DOC)
+@arg("horizon", doc="0 = the same week (default); h = the h following weeks")
+@arg("sample", doc="all (default) or easing (the 52 weeks after each first cut)")
+@arg("output", doc="slope (default), low, high, t, n, correlation or answer")
 @excel_function
 def CASH_TO_SMALLCAPS(small=None, large=None, as_of=None, horizon=None, sample=None,
                       output=None):
@@ -268,8 +274,8 @@ def CASH_TO_SMALLCAPS(small=None, large=None, as_of=None, horizon=None, sample=N
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("output", doc="ratio (default), p_value, elections or other_years")
+@arg("as_of", doc=AS_OF_DOC)
+@arg("output", doc="ratio (default), p_value, elections or other_years")
 @excel_function
 def ELECTION_VOL(as_of=None, output=None):
     """Aug-Oct market volatility in US election years over other years, with a p-value."""
@@ -281,12 +287,12 @@ def ELECTION_VOL(as_of=None, output=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("small", doc=SMALL_DOC)
-@xw.arg("large", doc=LARGE_DOC)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("rate", doc="DGS2 (2-year yield, default) or DFF (fed funds)")
-@xw.arg("window", doc="Trading days of weekly steps (default 252)")
-@xw.arg("output", doc="per_cut (default), se (Newey-West), t, n or significance")
+@arg("small", doc=SMALL_DOC)
+@arg("large", doc=LARGE_DOC)
+@arg("as_of", doc=AS_OF_DOC)
+@arg("rate", doc="DGS2 (2-year yield, default) or DFF (fed funds)")
+@arg("window", doc="Trading days of weekly steps (default 252)")
+@arg("output", doc="per_cut (default), se (Newey-West), t, n or significance")
 @excel_function
 def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None, output=None):
     """Relative return of small vs large caps per 1 pp rate cut (positive = cuts help)."""
@@ -307,11 +313,11 @@ def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None,
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("small", doc=SMALL_DOC)
-@xw.arg("large", doc=LARGE_DOC)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("window", doc="Trading days (default 63)")
-@xw.arg("measure", doc="ratio (default), vol_small, vol_large, drawdown or beta")
+@arg("small", doc=SMALL_DOC)
+@arg("large", doc=LARGE_DOC)
+@arg("as_of", doc=AS_OF_DOC)
+@arg("window", doc="Trading days (default 63)")
+@arg("measure", doc="ratio (default), vol_small, vol_large, drawdown or beta")
 @excel_function
 def VOL_RATIO(small=None, large=None, as_of=None, window=None, measure=None):
     """Realized volatility of small caps over large caps (or drawdown / beta)."""
@@ -326,9 +332,9 @@ def VOL_RATIO(small=None, large=None, as_of=None, window=None, measure=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("small", doc=SMALL_DOC)
-@xw.arg("bench", doc=LARGE_DOC)
-@xw.arg("as_of", doc=AS_OF_DOC)
+@arg("small", doc=SMALL_DOC)
+@arg("bench", doc=LARGE_DOC)
+@arg("as_of", doc=AS_OF_DOC)
 @excel_function
 def ROTATION_QUADRANT(small=None, bench=None, as_of=None):
     """Leading / Weakening / Lagging / Improving, from relative strength and its momentum."""
@@ -340,11 +346,11 @@ def ROTATION_QUADRANT(small=None, bench=None, as_of=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("as_of", doc=AS_OF_DOC)
-@xw.arg("surge_days", doc="Days of the surge (default 5)")
-@xw.arg("threshold", doc="Small-minus-big over surge_days that counts as a surge (default 3%)")
-@xw.arg("horizon", doc="Trading days it must be sustained (default 63)")
-@xw.arg("output", doc="share (default), low, high, events, successes, mean_forward, similar, "
+@arg("as_of", doc=AS_OF_DOC)
+@arg("surge_days", doc="Days of the surge (default 5)")
+@arg("threshold", doc="Small-minus-big over surge_days that counts as a surge (default 3%)")
+@arg("horizon", doc="Trading days it must be sustained (default 63)")
+@arg("output", doc="share (default), low, high, events, successes, mean_forward, similar, "
                       "similar_low, similar_high, similar_events, unconditional")
 @excel_function
 def BASE_RATE(as_of=None, surge_days=None, threshold=None, horizon=None, output=None):
@@ -365,13 +371,13 @@ PROPERTIES = {0: "Date", 1: "Close"}
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("stock", doc="Ticker or series id, e.g. IWM, ^TNX, WRMFNS")
-@xw.arg("start_date", doc="First date (required)")
-@xw.arg("end_date", doc="Last date (default: start_date)")
-@xw.arg("interval", doc="0 daily (default), 1 weekly, 2 monthly - as STOCKHISTORY")
-@xw.arg("headers", doc="0 none, 1 header row (default) - as STOCKHISTORY")
-@xw.arg("property0", doc="0 Date (default), 1 Close")
-@xw.arg("property1", doc="0 Date, 1 Close (default)")
+@arg("stock", doc="Ticker or series id, e.g. IWM, ^TNX, WRMFNS")
+@arg("start_date", doc="First date (required)")
+@arg("end_date", doc="Last date (default: start_date)")
+@arg("interval", doc="0 daily (default), 1 weekly, 2 monthly - as STOCKHISTORY")
+@arg("headers", doc="0 none, 1 header row (default) - as STOCKHISTORY")
+@arg("property0", doc="0 Date (default), 1 Close")
+@arg("property1", doc="0 Date, 1 Close (default)")
 @excel_function
 def XLSC_HISTORY(stock, start_date, end_date=None, interval=None, headers=None, property0=None,
                  property1=None):
@@ -405,7 +411,7 @@ def XLSC_HISTORY(stock, start_date, end_date=None, interval=None, headers=None, 
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("headers", doc="TRUE (default) spills a header row")
+@arg("headers", doc="TRUE (default) spills a header row")
 @excel_function
 def DATA_STATUS(headers=None):
     """Spills each series: source, first and last date, rows, days since the last value."""

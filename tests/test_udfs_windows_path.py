@@ -1,0 +1,190 @@
+"""The Excel functions through xlwings' own Windows call path, fed what COM really passes.
+
+``xlwings._xlwindows``, ``xlwings.com_server`` and ``xlwings.udfs.call_udf`` are xlwings' real
+code; only pywin32 (``pythoncom``, ``pywintypes``, ``win32com``, ``win32api``...) and two
+``ctypes`` Windows loaders are stubbed so that they import on Linux. COM hands ``call_udf``
+error cells as SCODE integers, currency cells as ``Decimal``, dates as tz-aware
+``pywintypes`` datetimes, omitted arguments as "parameter not found" and ranges as tuples of
+tuples; xlwings' converters (with our ``err_to_str=True``) do the rest.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+import importlib
+import sys
+import types
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+
+MISSING = -2147352572                      # DISP_E_PARAMNOTFOUND: an omitted argument
+ERRORS = {"#N/A": -2146826246, "#REF!": -2146826265, "#DIV/0!": -2146826281,
+          "#VALUE!": -2146826273, "#NUM!": -2146826252, "#NAME?": -2146826259,
+          "#NULL!": -2146826288}
+
+
+class _Stub(types.ModuleType):
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = mock.MagicMock(name=f"{self.__name__}.{name}")
+        setattr(self, name, value)
+        return value
+
+
+class TimeType(dt.datetime):
+    """What ``pywintypes`` hands over for a date cell: a tz-aware datetime subclass."""
+
+
+STUBS = ["pythoncom", "pywintypes", "win32api", "win32con", "win32gui", "win32process",
+         "win32event", "winerror", "win32timezone", "win32com", "win32com.client",
+         "win32com.client.gencache", "win32com.client.dynamic", "win32com.server",
+         "win32com.server.util", "win32com.server.register", "win32com.server.policy",
+         "win32com.server.dispatcher", "win32com.server.exception", "win32com.server.factory",
+         "win32com.server.localserver", "win32com.universal", "win32com.util"]
+
+
+@pytest.fixture(scope="module")
+def call():
+    import xlwings
+
+    saved_modules = {k: sys.modules.get(k) for k in
+                     [*STUBS, "xlwings.udfs", "xlwings._xlwindows", "xlwings.com_server"]}
+    saved_ctypes = {k: getattr(ctypes, k, None) for k in ("PyDLL", "windll", "oledll")}
+    saved_xw = {k: getattr(xlwings, k) for k in ("func", "sub", "arg", "ret")}
+    for n in STUBS:
+        sys.modules[n] = _Stub(n)
+    sys.modules["pywintypes"].TimeType = TimeType
+    sys.modules["pywintypes"].com_error = type("com_error", (Exception,), {})
+    sys.modules["pythoncom"].__file__ = "pythoncom.dll"
+    sys.modules["win32com"].client = sys.modules["win32com.client"]
+    for k in ("PyDLL", "windll", "oledll"):
+        setattr(ctypes, k, mock.MagicMock(name=f"ctypes.{k}"))
+    engines = xlwings.engines
+    saved_engines = (list(engines.engines), dict(engines.engines_by_name))
+    try:
+        xlwin = importlib.import_module("xlwings._xlwindows")
+        xlw_udfs = importlib.import_module("xlwings.udfs")
+        engines.add(xlwings.main.Engine(impl=xlwin.engine))
+        for k, v in {"func": xlw_udfs.xlfunc, "sub": xlw_udfs.xlsub, "arg": xlw_udfs.xlarg,
+                     "ret": xlw_udfs.xlret}.items():
+            setattr(xlwings, k, v)
+        spec = importlib.util.find_spec("xlsmallcap.udfs")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        xlw_udfs.get_udf_module = lambda name, book: module
+
+        from xlsmallcap.data.store import use_embedded_data
+        from xlsmallcap.excel import clear_memo
+
+        use_embedded_data()
+
+        def run(name, *args):
+            clear_memo()
+            out = xlw_udfs.call_udf("xlsmallcap.udfs", name, args)
+            return out[0][0] if isinstance(out, list) and len(out) == 1 and \
+                len(out[0]) == 1 else out
+
+        yield run
+    finally:
+        engines.engines[:], engines.engines_by_name = saved_engines[0], saved_engines[1]
+        for k, v in saved_xw.items():
+            setattr(xlwings, k, v)
+        for k, v in saved_ctypes.items():
+            if v is None:
+                if hasattr(ctypes, k):
+                    delattr(ctypes, k)
+            else:
+                setattr(ctypes, k, v)
+        for k, v in saved_modules.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+
+
+# (function, position of the argument, name, the other arguments omitted)
+ARGUMENTS = [
+    ("ROTATION_SCORE", 0, "small", 5), ("ROTATION_SCORE", 1, "benchmarks", 5),
+    ("ROTATION_SCORE", 2, "as_of", 5), ("ROTATION_SCORE", 3, "lookback", 5),
+    ("ROTATION_VERDICT", 2, "as_of", 4), ("ROTATION_VERDICT", 3, "with_reason", 4),
+    ("ROTATION_PVALUE", 3, "side", 4), ("ROTATION_DETAIL", 5, "headers", 6),
+    ("REL_PERF", 0, "window", 5), ("REL_PERF", 2, "benchmarks", 5),
+    ("CASH_STICKINESS", 0, "as_of", 3), ("CASH_STICKINESS", 1, "weeks", 3),
+    ("CASH_FLOWS", 0, "weeks", 3), ("EASING_CYCLES", 0, "as_of", 2),
+    ("CASH_TO_SMALLCAPS", 3, "horizon", 6), ("ELECTION_VOL", 1, "output", 2),
+    ("RATE_SENSITIVITY", 3, "rate", 6), ("VOL_RATIO", 4, "measure", 5),
+    ("ROTATION_QUADRANT", 1, "bench", 3), ("BASE_RATE", 2, "threshold", 5),
+    ("DATA_STATUS", 0, "headers", 1), ("CHART_SERIES", 4, "points", 6),
+]
+
+
+@pytest.mark.parametrize("error", sorted(ERRORS))
+@pytest.mark.parametrize("name, pos, arg, n", ARGUMENTS,
+                         ids=[f"{f}-{a}" for f, _, a, _ in ARGUMENTS])
+def test_an_error_cell_is_answered_never_read_as_a_default(call, name, pos, arg, n, error):
+    args = [MISSING] * n
+    if name == "REL_PERF" and pos != 0:
+        args[0] = 63.0
+    if name == "CHART_SERIES":
+        args[0] = "rs"
+    args[pos] = ERRORS[error]
+    out = call(name, *args)
+    assert out == f"{error} {arg} is an error cell ({error})", out
+
+
+def test_an_error_cell_inside_a_ticker_range_is_not_dropped(call):
+    out = call("REL_PERF", 63.0, MISSING, (("SPY",), (ERRORS["#N/A"],)), MISSING, MISSING)
+    assert out == "#N/A benchmarks is an error cell (#N/A)"
+
+
+def test_an_error_cell_inside_a_price_range_names_its_row(call):
+    days = [TimeType(2024, 1, d, tzinfo=dt.timezone.utc) for d in range(2, 8)]
+    prices = ((days[0], 10.0), (days[1], ERRORS["#REF!"]), (days[2], 11.0))
+    out = call("REL_PERF", 1.0, prices, "SPY", MISSING, MISSING)
+    assert out == "#REF! small: row 2 is an error cell"
+
+
+def test_currency_cells_are_numbers(call):
+    plain = call("REL_PERF", 63.0, MISSING, "SPY", "2024-07-16", MISSING)
+    assert call("REL_PERF", Decimal("63"), MISSING, "SPY", "2024-07-16", MISSING) == plain
+    assert call("BASE_RATE", "2024-07-16", Decimal("5"), Decimal("0.03"), MISSING, MISSING) == \
+        call("BASE_RATE", "2024-07-16", 5.0, 0.03, MISSING, MISSING)
+
+
+def test_dates_arrive_as_tz_aware_pywintypes(call):
+    when = TimeType(2024, 7, 16, tzinfo=dt.timezone.utc)
+    assert call("ROTATION_VERDICT", MISSING, MISSING, when, MISSING) == "Diversification"
+    assert call("ROTATION_PVALUE", MISSING, MISSING, when, MISSING) == pytest.approx(0.842157,
+                                                                                    abs=1e-6)
+
+
+def test_omitted_arguments_take_their_defaults(call):
+    assert call("ROTATION_PVALUE", MISSING, MISSING, MISSING, MISSING) == \
+        call("ROTATION_PVALUE", "IWM", "SPY,QQQ,DIA", MISSING, "small")
+
+
+def test_true_one_and_one_point_zero_are_told_apart(call):
+    from xlsmallcap.excel import clear_memo
+
+    ok = call("ROTATION_VERDICT", MISSING, MISSING, "2024-07-16", True)
+    assert ok.startswith("Diversification since")
+    clear_memo()
+    # the memo must not hand the TRUE answer to a later call with 1 (Excel sends 1.0)
+    import xlsmallcap.excel as excel
+
+    first = excel._hashable([True])
+    assert first != excel._hashable([1.0]) and first != excel._hashable([1])
+
+
+def test_messages_are_short_and_never_echo_the_whole_input(call):
+    huge = "X" * 100_000
+    for out in (call("REL_PERF", huge, MISSING, MISSING, MISSING, MISSING),
+                call("ROTATION_SCORE", huge, MISSING, MISSING, MISSING, MISSING),
+                call("BASE_RATE", MISSING, MISSING, huge, MISSING, MISSING)):
+        assert out.startswith("#") and len(out) <= 100, out
+    out = call("ROTATION_SCORE", "NOPE", MISSING, MISSING, MISSING, MISSING)
+    assert out == "#N/A small: unknown ticker 'NOPE' (see =DATA_STATUS())"
