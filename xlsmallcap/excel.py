@@ -223,12 +223,18 @@ def _series_from_range(rows: list, name: str) -> dict[str, pd.Series]:
     return out
 
 
-def as_sources(v: Any, name: str, default: Sequence[str], store, as_of: object = None
-               ) -> dict[str, pd.Series]:
+#: What each kind of series is called in a message.
+KIND_WORDS = {"price": "a price series", "yield": "a yield", "rate": "a rate",
+              "mmf": "money-fund assets", "factor": "a return factor"}
+
+
+def as_sources(v: Any, name: str, default: Sequence[str], store, as_of: object = None,
+               kinds: Sequence[str] = ("price",)) -> dict[str, pd.Series]:
     """Tickers (``"SPY"``, ``"SPY,QQQ"``, a range of tickers) or a range of dates and prices.
 
     A ticker's series is what was public on ``as_of`` (see ``DataStore.public``); a range is
-    the user's own data, taken as public on the dates it carries.
+    the user's own data, taken as public on the dates it carries. A ticker must be of one of
+    ``kinds`` (prices by default: a factor of daily returns or a rate is not a price).
     """
     if _blank(v):
         v = list(default)
@@ -250,7 +256,13 @@ def as_sources(v: Any, name: str, default: Sequence[str], store, as_of: object =
         if _error_cell(t):
             raise ArgError(f"#VALUE! {name} is an error cell ({_shown(t, 12)})")
         try:
-            out[t.upper()] = store.public(t, as_of)
+            series = store.public(t, as_of)      # an unknown name fails here, before its kind
+            kind = store.kind(t)
+            if kind not in kinds:
+                raise ArgError(f"#VALUE! {name}: {_shown(t.upper(), 14)} is "
+                               f"{KIND_WORDS.get(kind, kind)}, not "
+                               f"{' or '.join(KIND_WORDS[k] for k in kinds)}")
+            out[t.upper()] = series
         except UnknownSeriesError:
             raise ArgError(f"#N/A {name}: unknown ticker {_shown(t, 20)} "
                            "(see =DATA_STATUS())") from None
@@ -259,9 +271,9 @@ def as_sources(v: Any, name: str, default: Sequence[str], store, as_of: object =
     return out
 
 
-def as_source(v: Any, name: str, default: str, store, as_of: object = None
-              ) -> tuple[str, pd.Series]:
-    got = as_sources(v, name, [default], store, as_of)
+def as_source(v: Any, name: str, default: str, store, as_of: object = None,
+              kinds: Sequence[str] = ("price",)) -> tuple[str, pd.Series]:
+    got = as_sources(v, name, [default], store, as_of, kinds)
     if len(got) != 1:
         raise ArgError(f"#VALUE! {name} must be one ticker (got {len(got)})")
     return next(iter(got.items()))

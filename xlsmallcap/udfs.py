@@ -54,6 +54,8 @@ def _pair(small, other, other_name: str, st, when):
     they were public on ``when``."""
     sn, s = as_source(small, "small", api.SMALL, st, when)
     on, o = as_source(other, other_name, "SPY", st, when)
+    if sn == on and s.equals(o):
+        raise ArgError(f"#VALUE! {other_name} must differ from small (both are {sn[:12]})")
     return sn, s, on, o
 
 
@@ -299,7 +301,7 @@ def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None,
     st = get_store()
     when = as_date(as_of)
     _, s, _, b = _pair(small, large, "large", st, when)
-    rn, r = as_source(rate, "rate", api.TWO_YEAR, st, when)
+    rn, r = as_source(rate, "rate", api.TWO_YEAR, st, when, kinds=("rate", "yield"))
     sens = rate_sensitivity(s, b, {rn: r}, as_int(window, "window", 252, minimum=2), 5,
                             when)[0]
     what = f"{rn} (it must move at least 5 bp in 3 weeks of the window)"
@@ -383,7 +385,8 @@ def XLSC_HISTORY(stock, start_date, end_date=None, interval=None, headers=None, 
                  property1=None):
     """Like STOCKHISTORY, from xlsmallcap's data: dates and adjusted closes (or series values)."""
     st = get_store()
-    name, s = as_source(stock, "stock", api.SMALL, st)
+    name, s = as_source(stock, "stock", api.SMALL, st,
+                        kinds=("price", "yield", "rate", "mmf", "factor"))
     start = as_date(start_date, "start_date")
     if start is None:
         raise ArgError("#VALUE! start_date is required: a date like 2024-07-16")

@@ -208,8 +208,14 @@ class DataStore:
         return s, source
 
     def series(self, name: str, start: object = None, end: object = None) -> pd.Series:
-        """The series ``name`` (ticker or id, case-insensitive) between ``start`` and ``end``."""
+        """The series ``name`` (ticker or id, case-insensitive) between ``start`` and ``end``.
+
+        The name is checked (letters, digits, ``^ . - = _``, at most 20) before any file path is
+        formed from it, so no name can reach outside the cache folder.
+        """
         sid = normalize_id(name)
+        if sid not in BY_ID and not _NAME_RE.fullmatch(sid):
+            raise UnknownSeriesError(str(name).strip()[:20], self.available())
         if sid not in BY_ID and not self._cache_file(sid).exists():
             raise UnknownSeriesError(str(name).strip(), self.available())
         s, _ = self._load(sid)
@@ -312,6 +318,11 @@ class DataStore:
 
     def _kind(self, sid: str) -> str:
         return BY_ID[sid].kind if sid in BY_ID else "price"
+
+    def kind(self, name: str) -> str:
+        """price, yield, rate, mmf (fund assets) or factor (daily returns in percent); a
+        user's imported series counts as a price."""
+        return self._kind(normalize_id(name))
 
     def _stored(self, sid: str) -> pd.Series | None:
         known = sid in BY_ID or self._cache_file(sid).exists()
