@@ -72,9 +72,11 @@ def test_values_equal_the_python_api():
 
 
 def test_rel_perf_spills_headers_and_a_row():
-    out = udfs.REL_PERF(63.0)
+    out = udfs.REL_PERF(63.0, None, "SPY,QQQ,DIA")
     assert out[0] == ["SPY", "QQQ", "DIA"] and len(out[1]) == 3
-    assert udfs.REL_PERF(63.0, None, None, None, False) == [out[1]]
+    assert udfs.REL_PERF(63.0, None, "SPY,QQQ,DIA", None, False) == [out[1]]
+    # =REL_PERF(window) reads as one number: small caps against the S&P 500
+    assert udfs.REL_PERF(63.0) == out[1][0] == udfs.REL_PERF(63.0, None, "SPY")
 
 
 def test_dates_come_back_as_dates_with_a_header():

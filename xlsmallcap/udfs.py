@@ -143,17 +143,18 @@ def ROTATION_PVALUE(small=None, benchmarks=None, as_of=None, side=None):
 @xw.func(category=CATEGORY)
 @arg("window", doc="Trading days, e.g. 63 (required)")
 @arg("small", doc=SMALL_DOC)
-@arg("benchmarks", doc=BENCH_DOC)
+@arg("benchmarks", doc="Large-cap ticker(s): default SPY (one number); several, e.g. "
+                        "\"SPY,QQQ,DIA\", spill a row")
 @arg("as_of", doc=AS_OF_DOC)
 @arg("headers", doc="TRUE (default) puts benchmark names above a spilled row")
 @excel_function
 def REL_PERF(window, small=None, benchmarks=None, as_of=None, headers=None):
-    """Relative total return of small caps vs each benchmark: (1+r_small)/(1+r_bench)-1."""
+    """Relative total return of small caps vs the S&P 500 (or each benchmark asked for)."""
     st = get_store()
     w = as_int(window, "window")
     when = as_date(as_of)
     _, s = as_source(small, "small", api.SMALL, st, when)
-    bench = as_sources(benchmarks, "benchmarks", api.BENCHMARKS, st, when)
+    bench = as_sources(benchmarks, "benchmarks", ("SPY",), st, when)
     values = {b: relative_performance(s, p, w, when) for b, p in bench.items()}
     what = f"window {w} (needs {w + 1} common days up to as_of)"
     if len(values) == 1:
