@@ -171,22 +171,36 @@ def test_no_numpy_or_pandas_leaks_from_any_cell():
                 assert not (isinstance(c, float) and math.isnan(c)), name
 
 
-def test_update_macro_reports_in_the_status_bar(monkeypatch):
+def test_update_macro_recalculates_fully_and_hands_back_the_status_bar(monkeypatch):
     import types
 
     from xlsmallcap.data.store import UpdateResult
 
-    calls = []
-    fake_store = types.SimpleNamespace(update=lambda: UpdateResult(
-        updated={"IWM": "5 new rows"}, failed={"SPY": "SPY: Yahoo Finance returned no prices"}))
-    app = types.SimpleNamespace(status_bar=None, calculate=lambda: calls.append("calc"))
-    monkeypatch.setattr(udfs, "get_store", lambda: fake_store)
+    calls, bars = [], []
+
+    def update(progress=None):
+        for sid in ("IWM", "SPY"):
+            progress(sid)
+        return UpdateResult(updated={"IWM": "5 new rows"},
+                            failed={"SPY": "SPY: Yahoo Finance returned no prices"})
+
+    class App:
+        def __setattr__(self, name, value):
+            if name == "status_bar":
+                bars.append(value)
+            object.__setattr__(self, name, value)
+
+    app = App()
+    app.api = types.SimpleNamespace(CalculateFull=lambda: calls.append("full"))
+    app.alert = lambda text, title: calls.append((title, text))
+    monkeypatch.setattr(udfs, "get_store", lambda: types.SimpleNamespace(update=update))
     monkeypatch.setattr(udfs.xw.Book, "caller", staticmethod(lambda: types.SimpleNamespace(
         app=app)))
     udfs.XLSC_UPDATE_DATA()
-    assert app.status_bar == ("xlsmallcap: updated 1 series, 1 failed: "
-                              "SPY: Yahoo Finance returned no prices")
-    assert calls == ["calc"]
+    assert bars[0].startswith("xlsmallcap: updating data 1/") and "(IWM)" in bars[0]
+    assert bars[-2] == "xlsmallcap: recalculating every formula" and bars[-1] is False
+    assert calls == ["full", ("xlsmallcap", "xlsmallcap: updated 1 series, 1 failed: "
+                                            "SPY: Yahoo Finance returned no prices")]
 
 
 def test_repeated_calls_are_memoised_until_the_data_changes(tmp_path, monkeypatch):
@@ -204,3 +218,18 @@ def test_repeated_calls_are_memoised_until_the_data_changes(tmp_path, monkeypatc
     st._write("SPY", st.series("SPY") * 1.0001, "csv")  # new data: recompute
     udfs.REL_PERF(63.0, None, "SPY")
     assert len(calls) == 2
+
+
+def test_the_module_imports_where_xlwings_has_no_sub(monkeypatch):
+    """xlwings Lite and Server have no ``xw.sub`` (a deprecated alias): importing the
+    functions must not fail there; the macro is then a plain function."""
+    import importlib
+
+    import xlwings
+
+    monkeypatch.delattr(xlwings, "sub", raising=False)
+    spec = importlib.util.find_spec("xlsmallcap.udfs")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert callable(module.XLSC_UPDATE_DATA) and not hasattr(module.XLSC_UPDATE_DATA,
+                                                             "__xlfunc__")

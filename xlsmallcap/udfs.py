@@ -427,15 +427,43 @@ def DATA_STATUS(headers=None):
     return table(rows)
 
 
-@xw.sub
+def _macro(f):
+    """A macro: xlwings' ``sub`` where it exists (Excel on Windows, where *Import Functions*
+    writes a VBA ``Sub`` for it); a plain function under xlwings Lite and Server, which have no
+    ``sub`` (a deprecated alias there), so that this module imports everywhere."""
+    sub = getattr(xw, "sub", None)
+    return sub(f) if sub is not None else f
+
+
+@_macro
 def XLSC_UPDATE_DATA():
-    """Macro: download live data into the cache, then recalculate (needs the network)."""
-    result = get_store().update()
+    """Macro: download live data into the cache, recalculate every formula and report.
+
+    The functions are not volatile, so a plain recalculation (F9) would skip them: this asks
+    Excel for a full one (``CalculateFull``). Progress shows in the status bar, which is handed
+    back to Excel at the end; the summary comes in a message box.
+    """
+    from xlsmallcap.data.catalog import CATALOG
+
     book = xw.Book.caller()
-    book.app.status_bar = (f"xlsmallcap: updated {len(result.updated)} series"
-                           + (f", {len(result.failed)} failed: "
-                              + "; ".join(result.failed.values()) if result.failed else ""))
-    book.app.calculate()
+    app = book.app
+    total = sum(1 for s in CATALOG if s.live)
+    done: list[str] = []
+
+    def progress(sid: str) -> None:
+        done.append(sid)
+        app.status_bar = f"xlsmallcap: updating data {len(done)}/{total} ({sid})"
+
+    try:
+        result = get_store().update(progress=progress)
+        app.status_bar = "xlsmallcap: recalculating every formula"
+        app.api.CalculateFull()
+    finally:
+        app.status_bar = False  # hands the status bar back to Excel
+    summary = (f"xlsmallcap: updated {len(result.updated)} series"
+               + (f", {len(result.failed)} failed: " + "; ".join(result.failed.values())
+                  if result.failed else ""))
+    app.alert(summary[:1000], title="xlsmallcap")
 
 
 #: Every worksheet function of this module, by the name Excel shows.
