@@ -147,7 +147,7 @@ CLI_BAD = [
     (["data", "update", "--tickers", "../etc"], 2, "not a ticker or series id"),
     (["data", "update", "--series", "=HYPERLINK(1)"], 2, "not a ticker or series id"),
     (["data", "export", "--series", "NOPE"], 2, "unknown ticker or series 'NOPE'"),
-    (["data", "import", "/no/such/file.csv"], 2, "not a CSV with a date column first"),
+    (["data", "import", "/no/such/file.csv"], 2, "file.csv: no such file"),
     (["refresh", "/no/such/book.xlsm"], 2, "does not exist"),
     (["batch", "/no/such/batch.toml"], 2, "cannot read the config"),
 ]
@@ -164,9 +164,9 @@ def test_cli_bad_input(args, code, message, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("body, message", [
     ("Date,=HYPERLINK(\"x\")\n2024-01-02,1\n", "is not a ticker or series id"),
-    ("Date,MINE\n2024-01-02,abc\n", "column 'MINE' has no numbers"),
-    ("nodate,MINE\nhello,1\n", "not a CSV with a date column first"),
-    ("Date,MINE\n2024-01-02,1\n2024-01-02,2\n", "column 'MINE' has duplicated dates"),
+    ("Date,MINE\n2024-01-02,abc\n", "row 2, column 'MINE': 'abc' is not a number"),
+    ("nodate,MINE\nhello,1\n", "row 2: 'hello' is not a date (use 2024-07-16)"),
+    ("Date,MINE\n2024-01-02,1\n2024-01-02,2\n", "row 3: the date 2024-01-02 appears twice"),
 ])
 def test_cli_import_bad_files(tmp_path, monkeypatch, body, message):
     monkeypatch.setattr(store_mod, "_DEFAULT", DataStore(cache_dir=tmp_path / "c"))

@@ -112,16 +112,38 @@ def data_export(
 
 
 @data_app.command("import")
-def data_import(path: Path) -> None:
-    """Add your own CSV (date column first, one column per series) to the cache."""
+def data_import(
+    path: Path,
+    replace: bool = typer.Option(False, "--replace",
+                                 help="Let a column replace the built-in series of that name."),
+    day_first: bool | None = typer.Option(None, "--day-first/--month-first",
+                                          help="How to read dates like 03/04/2024 (ISO dates "
+                                               "need neither)."),
+) -> None:
+    """Add your own CSV (a header line; a date column, then one column per series)."""
     from xlsmallcap.data.errors import DataError
 
     try:
-        names = _store().import_csv(path)
+        names = _store().import_csv(path, replace=replace, day_first=day_first)
     except DataError as exc:
         err.print(f"[red]error[/]: {exc}")
         raise typer.Exit(2) from exc
-    console.print(f"imported {', '.join(names)}")
+    for n in names:
+        s = _store().series(n)
+        console.print(f"imported {n}: {s.size} rows, {s.index[0]:%Y-%m-%d} to "
+                      f"{s.index[-1]:%Y-%m-%d}")
+
+
+@data_app.command("remove")
+def data_remove(name: str) -> None:
+    """Remove a series you imported (a built-in one goes back to the embedded data)."""
+    from xlsmallcap.data.errors import DataError
+
+    try:
+        console.print(_store().remove(name))
+    except DataError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(2) from exc
 
 
 @data_app.command("build-snapshot")

@@ -406,27 +406,48 @@ class DataStore:
                     progress(sid)
         return result
 
-    def import_csv(self, path: Path | str) -> list[str]:
-        """Add a user's CSV (a date column, then one column per series) to the cache."""
+    def import_csv(self, path: Path | str, replace: bool = False,
+                   day_first: bool | None = None) -> list[str]:
+        """Add a user's CSV (a date column, then one column per series) to the cache.
+
+        The file is read strictly (:func:`xlsmallcap.data.importer.read_user_csv`). A column
+        named like a built-in series (IWM, DFF, ...) is refused unless ``replace``: your data
+        would silently stand in for the embedded one. Nothing is written unless every column
+        passes. Returns the names imported.
+        """
+        from xlsmallcap.data.importer import read_user_csv
+
         path = Path(path)
-        try:
-            df = pd.read_csv(path)
-            dates = pd.to_datetime(df.pop(df.columns[0]), errors="raise")
-            df.index = pd.DatetimeIndex(dates).as_unit("ns")
-        except Exception as exc:
-            raise DataError(f"{path}: not a CSV with a date column first ({exc})") from exc
-        names = []
+        columns = read_user_csv(path, day_first)
+        names = {check_name(c): c for c in columns}
+        shadow = [n for n in names if n in BY_ID]
+        if shadow and not replace:
+            raise DataError(f"{path.name}: {', '.join(shadow)} would replace the built-in "
+                            "series; rename the column or pass --replace "
+                            "(`xlsmallcap data remove NAME` restores it)")
         with self._lock():
-            for col in df.columns:
-                sid = check_name(str(col))
-                s = pd.to_numeric(df[col], errors="coerce").dropna().sort_index()
-                if s.empty:
-                    raise DataError(f"{path}: column '{col}' has no numbers")
-                if s.index.has_duplicates:
-                    raise DataError(f"{path}: column '{col}' has duplicated dates")
-                self._write(sid, s, "csv", description=f"imported from {path.name}")
-                names.append(sid)
-        return names
+            for sid, col in names.items():
+                self._write(sid, columns[col], "csv", description=f"imported from {path.name}")
+        return list(names)
+
+    def remove(self, name: str) -> str:
+        """Remove a stored copy: a user's series goes; a built-in one falls back to the
+        embedded snapshot. Returns what happened, in words."""
+        sid = check_name(name)
+        path = self._cache_file(sid)
+        if not path.exists():
+            raise DataError(f"{sid}: nothing stored to remove"
+                            + (" (the built-in series is in use)" if sid in BY_ID else ""))
+        with self._lock():
+            meta = self._meta()
+            meta.pop(sid, None)
+            write_bytes_atomic(self.cache_dir / "meta.json",
+                               (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
+            path.unlink()
+            self._memo.pop(sid, None)
+            self._generation += 1
+        return (f"removed your {sid}; the built-in {sid} (embedded snapshot) is used again"
+                if sid in BY_ID else f"removed {sid}")
 
     def export(self, path: Path | str, names: Sequence[str] | None = None) -> Path:
         """Write series side by side to ``path`` (.csv, or .xlsx for Excel)."""

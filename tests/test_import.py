@@ -1,0 +1,94 @@
+"""`xlsmallcap data import` and `data remove`: strict reading, no silent shadowing, a way back.
+
+Run through the installed console script, as a user meets it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from xlsmallcap.data.store import DataStore
+
+SCRIPT = Path(sys.executable).with_name("xlsmallcap")
+
+
+def cli(cache: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, XLSMALLCAP_CACHE_DIR=str(cache))
+    return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+@pytest.fixture
+def cache(tmp_path):
+    if not SCRIPT.exists():
+        pytest.fail(f"the console script {SCRIPT} is not installed")
+    return tmp_path / "cache"
+
+
+def write(tmp_path: Path, body: str, name: str = "mine.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(body)
+    return p
+
+
+def test_a_column_named_like_a_built_in_series_is_refused(tmp_path, cache):
+    f = write(tmp_path, "Date,IWM\n2024-07-10,1.0\n2024-07-11,2.0\n")
+    res = cli(cache, "data", "import", str(f))
+    assert res.returncode == 2
+    assert "IWM would replace the built-in series; rename the column or pass --replace" \
+        in res.stderr
+    assert DataStore(cache_dir=cache).series("IWM").size > 6000   # the built-in one, untouched
+    res = cli(cache, "data", "import", str(f), "--replace")
+    assert res.returncode == 0 and "imported IWM: 2 rows, 2024-07-10 to 2024-07-11" in res.stdout
+    assert DataStore(cache_dir=cache).series("IWM").tolist() == [1.0, 2.0]
+    res = cli(cache, "data", "remove", "IWM")
+    assert res.returncode == 0 and "the built-in IWM (embedded snapshot) is used again" \
+        in res.stdout
+    assert DataStore(cache_dir=cache).series("IWM").size > 6000
+
+
+def test_remove_a_series_of_your_own(tmp_path, cache):
+    f = write(tmp_path, "date;MYIDX;OTHER\n2024-07-10;100,5;7\n2024-07-11;101;8\n")
+    res = cli(cache, "data", "import", str(f))
+    assert res.returncode == 0, res.stderr
+    assert "imported MYIDX: 2 rows" in res.stdout and "imported OTHER: 2 rows" in res.stdout
+    assert DataStore(cache_dir=cache).series("MYIDX").tolist() == [100.5, 101.0]  # ; and ,
+    assert cli(cache, "data", "remove", "MYIDX").stdout.strip() == "removed MYIDX"
+    res = cli(cache, "data", "remove", "MYIDX")
+    assert res.returncode == 2 and "MYIDX: nothing stored to remove" in res.stderr
+
+
+@pytest.mark.parametrize("body, flag, first", [
+    ("Date,X\n16/07/2024,1\n17/07/2024,2\n", None, "2024-07-16"),       # day > 12: day first
+    ("Date,X\n07/16/2024,1\n07/17/2024,2\n", None, "2024-07-16"),       # month first
+    ("Date,X\n03.04.2024,1\n04.04.2024,2\n", "--day-first", "2024-04-03"),
+    ("Date,X\n03.04.2024,1\n04.04.2024,2\n", "--month-first", "2024-03-04"),
+    ("Date\tX\n20240716\t1\n20240717\t2\n", None, "2024-07-16"),
+])
+def test_dates_are_read_only_when_unambiguous(tmp_path, cache, body, flag, first):
+    args = ["data", "import", str(write(tmp_path, body))] + ([flag] if flag else [])
+    res = cli(cache, *args)
+    assert res.returncode == 0, res.stderr
+    assert DataStore(cache_dir=cache).series("X").index[0] == pd.Timestamp(first)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("Date,X\n03.04.2024,1\n04.04.2024,2\n",
+     "row 2: '03.04.2024' could be day/month or month/day; write ISO dates"),
+    ("2024-07-10,1\n2024-07-11,2\n", "the first line must name the columns"),
+    ("Date,X\n2024-07-10,1\n2024-07-11,-3\n", "row 3, column 'X': -3 is not a positive price"),
+    ("Date,X\n2024-07-10,1\n2024-07-11,0\n", "row 3, column 'X': 0 is not a positive price"),
+    ("Date,X\n2024-07-10,1\n2024-07-11,n/a\n", "row 3, column 'X': 'n/a' is not a number"),
+    ("Date,X,Y\n2024-07-10,1,2\n2024-07-11,2,oops\n", "row 3, column 'Y': 'oops'"),
+])
+def test_bad_files_are_refused_with_the_row(tmp_path, cache, body, message):
+    res = cli(cache, "data", "import", str(write(tmp_path, body)))
+    assert res.returncode == 2 and message in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) <= 2 and "Traceback" not in res.stderr
+    assert not (cache / "series").exists() or not any((cache / "series").iterdir())
