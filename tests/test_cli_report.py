@@ -30,7 +30,8 @@ def test_report_other_pair():
 
 def test_report_bad_inputs_say_what_is_expected():
     res = run("report", "--as-of", "2024-13-45")
-    assert res.exit_code == 2 and "--as-of must be a date like 2024-07-16" in res.output
+    assert res.exit_code == 2 and "--as-of '2024-13-45' is not a date on the calendar" \
+        in res.output
     res = run("report", "--small", "NOPE")
     assert res.exit_code == 2 and "unknown ticker or series 'NOPE'" in res.output
     res = run("report", "--as-of", "1990-01-02")

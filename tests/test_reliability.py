@@ -56,9 +56,9 @@ UDF_BAD = [
     (U.REL_PERF, (63.0, "../../etc"), "small: unknown ticker '../../etc' (see =DATA_STATUS())"),
     (U.REL_PERF, (63.0, None, "SPY", "1990-01-02"), "#N/A not enough data"),
     (U.REL_PERF, (63.0, None, "SPY", "2099-01-01"), ""),  # future: the latest data (checked)
-    (U.REL_PERF, (63.0, None, None, "16.07.2024"), "as_of must be a date like 2024-07-16"),
+    (U.REL_PERF, (63.0, None, None, "03.04.2024"), "as_of '03.04.2024' could be day/month"),
     (U.REL_PERF, (63.0, None, None, "July 16th"), "as_of must be a date like 2024-07-16"),
-    (U.REL_PERF, (63.0, None, None, "2024-02-30"), "as_of must be a date like 2024-07-16"),
+    (U.REL_PERF, (63.0, None, None, "2024-02-30"), "as_of '2024-02-30' is not a date on the"),
     (U.REL_PERF, (63.0, None, None, -3.0), "as_of must be a date (got -3)"),
     (U.REL_PERF, (63.0, None, None, 1e9), "as_of must be a date (got 1e+09)"),
     (U.REL_PERF, (63.0, None, None, True), "as_of must be a date (got True)"),
@@ -138,7 +138,7 @@ def run(*args: str):
 
 
 CLI_BAD = [
-    (["report", "--as-of", "2024-13-45"], 2, "--as-of must be a date like 2024-07-16"),
+    (["report", "--as-of", "2024-13-45"], 2, "--as-of '2024-13-45' is not a date on the"),
     (["report", "--as-of", "yesterday"], 2, "--as-of must be a date like 2024-07-16"),
     (["report", "--small", "NOPE"], 2, "unknown ticker or series 'NOPE'"),
     (["report", "--benchmarks", "SPY,NOPE"], 2, "unknown ticker or series 'NOPE'"),

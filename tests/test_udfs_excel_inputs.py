@@ -112,7 +112,7 @@ BAD = [
     (udfs.REL_PERF, (1e9, None, "SPY"), "#N/A not enough data for window 1000000000"),
     (udfs.REL_PERF, (63.0, "NOPE"), "#N/A small: unknown ticker 'NOPE' (see =DATA_STATUS())"),
     (udfs.REL_PERF, (63.0, None, None, "#N/A"), "#N/A as_of is an error cell (#N/A)"),
-    (udfs.REL_PERF, (63.0, None, None, "16.07.2024"), "as_of must be a date like 2024-07-16"),
+    (udfs.REL_PERF, (63.0, None, None, "03.04.2024"), "as_of '03.04.2024' could be day/month"),
     (udfs.REL_PERF, (63.0, None, None, [[1.0, 2.0]]), "as_of must be one date, not a range"),
     (udfs.REL_PERF, (63.0, [[dt.datetime(2024, 1, 2), "abc"], [dt.datetime(2024, 1, 3), 1.0]]),
      "small: row 1 has 'abc' where a price is expected"),

@@ -302,9 +302,10 @@ def test_batch_file_names_cannot_leave_the_output_folder(tmp_path, small):
 
 def test_batch_config_errors(tmp_path):
     cfg = tmp_path / "b.toml"
-    cfg.write_text('as_of = ["16/07/2024"]\n')
+    cfg.write_text('as_of = ["03/04/2024"]\n')
     res = CliRunner().invoke(app, ["batch", str(cfg)])
-    assert res.exit_code == 2 and "as_of must be dates like 2024-07-16" in res.output
+    assert res.exit_code == 2 and "as_of '03/04/2024' could be day/month or month/day" \
+        in res.output
 
 
 # ----------------------------------------------------------------------------- render

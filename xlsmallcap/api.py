@@ -376,6 +376,8 @@ class Report:
     base: BaseRateResult
     #: Per series used: (last observation used, the date it was published, the rule).
     freshness: dict[str, tuple[pd.Timestamp, pd.Timestamp, str]]
+    #: The date asked for (None: the latest), to say when it lies past the data.
+    requested: pd.Timestamp | None = None
 
 
 def report(as_of: object = None, small: str = SMALL, benchmarks: Sequence[str] | None = None,
@@ -410,4 +412,5 @@ def report(as_of: object = None, small: str = SMALL, benchmarks: Sequence[str] |
         rates=rate_sens(small, bench[0], used, store=st),
         risk=vol(small, bench[0], used, store=st),
         quadrant=rotation_quadrant(small, bench[0], used, store=st),
-        base=base(used, small=small, large=bench[0], store=st), freshness=fresh)
+        base=base(used, small=small, large=bench[0], store=st), freshness=fresh,
+        requested=None if as_of is None else pd.Timestamp(as_of))

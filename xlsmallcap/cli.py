@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="Is the small-cap rally a true rotation or just diversification?",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="The market data: status, live updates, export, snapshot build.",
                        no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -23,6 +23,16 @@ def _store():
     from xlsmallcap.data.store import get_store
 
     return get_store()
+
+
+def _file_target(path: Path, name: str) -> None:
+    """A file to write must not be a folder, and its folder must exist: exit 2 otherwise."""
+    if path.is_dir():
+        err.print(f"[red]error[/]: {name} {path} is a folder: give a file name inside it")
+        raise typer.Exit(2)
+    if not path.parent.is_dir():
+        err.print(f"[red]error[/]: {name}: the folder {path.parent} does not exist")
+        raise typer.Exit(2)
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -103,6 +113,7 @@ def data_export(
     """Write series side by side to a CSV or Excel file."""
     from xlsmallcap.data.errors import DataError
 
+    _file_target(out, "--out")
     try:
         path = _store().export(out, _split(series))
     except DataError as exc:
@@ -154,6 +165,10 @@ def data_build_snapshot(
     """Rebuild the embedded snapshot from the raw files (reproducible byte for byte)."""
     from xlsmallcap.data.snapshot import build_snapshot
 
+    if not (raw / "prices").is_dir() or not (raw / "macro").is_dir():
+        err.print(f"[red]error[/]: --raw {raw} is not the shared/data/raw folder (it needs "
+                  "prices/ and macro/)")
+        raise typer.Exit(2)
     sizes = build_snapshot(raw, out)
     for name, size in sizes.items():
         console.print(f"{name}: {size:,} bytes")
@@ -215,6 +230,7 @@ def workbook_build(
     """Build the template workbook and fill it with current values."""
     from xlsmallcap.workbook.template import build
 
+    _file_target(path, "PATH")
     if embedded:
         from xlsmallcap.data.store import use_embedded_data
 
@@ -280,18 +296,34 @@ def batch_cmd(
 
 
 def _parse_date(text: str | None):
+    """``--as-of``: the one date parser (:mod:`xlsmallcap.dates`); ambiguous days are refused."""
     import pandas as pd
 
-    if text is None:
+    from xlsmallcap.dates import parse_date
+
+    if text is None or text.strip().lower() == "latest":
         return None
-    try:
-        return pd.Timestamp(text)
-    except ValueError:
-        raise ValueError(f"--as-of must be a date like 2024-07-16 (got {text!r})") from None
+    return pd.Timestamp(parse_date(text, "--as-of"))
+
+
+def _os_message(exc: OSError) -> str:
+    target = exc.filename2 or exc.filename
+    return f"{exc.strerror or exc}: {target}" if target else str(exc.strerror or exc)
 
 
 def main() -> None:
-    app()
+    """Every failure is one or two lines: 2 for bad usage or input, 1 for failed work."""
+    try:
+        app(standalone_mode=True)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except OSError as exc:
+        err.print(f"[red]error[/]: {_os_message(exc)}")
+        sys.exit(1)
+    except Exception as exc:  # anything unforeseen: one line, never a traceback
+        err.print(f"[red]error[/]: {type(exc).__name__}: {str(exc)[:200]}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

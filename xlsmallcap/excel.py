@@ -21,10 +21,9 @@ import pandas as pd
 
 from xlsmallcap.core.frame import AnalysisError
 from xlsmallcap.data.errors import DataError, UnknownSeriesError
+from xlsmallcap.dates import DateError, parse_date
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d-%b-%Y", "%d %b %Y", "%b %d %Y",
-                "%Y%m%d")
 
 
 class ArgError(ValueError):
@@ -90,13 +89,11 @@ def as_date(v: Any, name: str = "as_of") -> pd.Timestamp | None:
     if isinstance(v, str):
         text = v.strip()
         if _error_cell(text):
-            raise ArgError(f"#VALUE! {name} is an error cell ({text})")
-        for fmt in DATE_FORMATS:
-            try:
-                return pd.Timestamp(dt.datetime.strptime(text, fmt))
-            except ValueError:
-                continue
-        raise ArgError(f"#VALUE! {name} must be a date like 2024-07-16 (got {_shown(text)})")
+            raise ArgError(f"#VALUE! {name} is an error cell ({_shown(text, 12)})")
+        try:
+            return pd.Timestamp(parse_date(text, name))   # the one parser: ambiguity refused
+        except DateError as exc:
+            raise ArgError(f"#VALUE! {exc}") from None
     raise ArgError(f"#VALUE! {name} must be a date (got {type(v).__name__})")
 
 

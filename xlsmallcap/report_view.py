@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
 from rich.console import Group
 from rich.panel import Panel
@@ -26,8 +28,23 @@ def _num(x: float, fmt: str = "{:.2f}") -> str:
     return "n/a" if x is None or not math.isfinite(x) else fmt.format(x)
 
 
-def render(r: Report) -> Group:
+def _data_notes(r: Report, today: dt.date) -> str:
+    """Say when the date asked for lies past the data, and when the prices are old."""
+    notes = []
+    if r.requested is not None and r.requested > r.as_of:
+        notes.append(f"[yellow]The data end on {r.as_of:%Y-%m-%d}: these are that day's "
+                     f"figures, not {r.requested:%Y-%m-%d}'s.[/]")
+    if r.requested is None:
+        age = int(np.busday_count(r.as_of.date(), today))
+        if age > 5:
+            notes.append(f"[yellow]Prices end on {r.as_of:%Y-%m-%d}, {age} trading days ago: "
+                         "run `xlsmallcap data update` for current figures.[/]")
+    return "\n".join(notes)
+
+
+def render(r: Report, today: dt.date | None = None) -> Group:
     rot = r.rotation
+    notes = _data_notes(r, today or dt.date.today())
     e = rot.evidence
     evidence = (f"p-value small caps lead {_num(rot.p_value, '{:.3f}')}, large caps lead "
                 f"{_num(rot.p_large, '{:.3f}')} (one-sided; stationary bootstrap of "
@@ -36,7 +53,8 @@ def render(r: Report) -> Group:
                 f"\nRotation {rot.to_rotation}")
     head = Panel(
         f"[{COLOURS.get(rot.verdict, 'white')}]{rot.verdict or 'n/a'}[/]  "
-        f"score {_num(rot.score, '{:.0f}')}/100\n{rot.reason}\n{evidence}",
+        f"score {_num(rot.score, '{:.0f}')}/100\n{rot.reason}\n{evidence}"
+        + (f"\n{notes}" if notes else ""),
         title=f"{r.small} vs {', '.join(r.benchmarks)} as of {r.as_of:%Y-%m-%d}")
 
     comp = Table(title="Score components", show_header=True, header_style="bold")

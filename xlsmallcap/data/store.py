@@ -129,7 +129,11 @@ class DataStore:
     def _lock(self):
         from filelock import FileLock
 
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(f"cannot use the cache folder {self.cache_dir} ({exc.strerror}); "
+                            f"set {CACHE_ENV} to a writable folder") from None
         return FileLock(str(self.cache_dir / ".lock"), timeout=120)
 
     # ----------------------------------------------------------------- reading

@@ -56,15 +56,16 @@ class BatchResult:
 
 
 def _date(value: object) -> dt.date | None:
-    if value in (None, "", "latest"):
+    from xlsmallcap.dates import DateError, parse_date
+
+    if value in (None, "") or (isinstance(value, str) and value.strip().lower() == "latest"):
         return None
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"as_of must be dates like 2024-07-16 or 'latest' (got {value!r})"
-                          ) from None
+        return parse_date(str(value), "as_of")
+    except DateError as exc:
+        raise ConfigError(f"{exc} (or 'latest')") from None
 
 
 def _tickers(value: object) -> tuple[str, ...]:
