@@ -89,3 +89,22 @@ def test_track_record_command_says_what_the_data_says():
     # out of sample the verdict has no edge, and the command says so in words
     assert out.count("it does not forecast the next") == 2
     assert "Fewer than 5 spells (intervals not reliable): Rotation." in out
+
+
+def test_report_fits_80_columns_without_cutting_a_figure():
+    import datetime as dt
+
+    from rich.console import Console
+
+    from xlsmallcap import api
+    from xlsmallcap.data.store import use_embedded_data
+    from xlsmallcap.report_view import render
+
+    console = Console(width=80)
+    with console.capture() as cap:
+        console.print(render(api.report("2024-07-16", store=use_embedded_data()),
+                             today=dt.date(2024, 7, 17)))
+    out = cap.get()
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert "…" not in out and "2024-0..." not in out
+    assert "│ WRMFNS │ 2024-06-10" in out and "n/a: DFF moved 5 bp or more" in out
