@@ -367,11 +367,11 @@ def test_data_never_becomes_a_formula(tmp_path, text):
 
 def test_batch_settings_are_written_as_text(tmp_path):
 
-    from xlsmallcap.workbook.batch import Job, build_one
+    from xlsmallcap.workbook.batch import Job, JobError, build_one
     from xlsmallcap.workbook.template import build_formulas
 
     tpl = build_formulas(tmp_path / "t.xlsm")
-    with pytest.raises(DataError):
+    with pytest.raises(JobError, match="unknown ticker or series '=1\\+1'"):
         build_one(tpl, tmp_path, Job("=1+1", ("SPY",), None))
     assert not list(tmp_path.glob("*1*.xlsm"))
 

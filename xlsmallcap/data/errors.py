@@ -19,6 +19,10 @@ class UnknownSeriesError(DataError, KeyError):
         return (f"unknown ticker or series '{self.name}'; available offline: "
                 f"{', '.join(self.available)}")
 
+    def __reduce__(self):
+        """Picklable, so that it crosses a process boundary (batch workers)."""
+        return (UnknownSeriesError, (self.name, self.available))
+
 
 class LiveDataError(DataError):
     """A live download failed or returned something unusable; nothing was written."""

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
 import shutil
+import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsmallcap.data.catalog import normalize_id
+from xlsmallcap.data.errors import DataError
 
 #: Settings cells of the template (see template._settings): name -> cell.
 SETTINGS_CELLS = {"Small": "B4", "Bench1": "B5", "Bench2": "B6", "Bench3": "B7",
@@ -76,8 +80,15 @@ def _tickers(value: object) -> tuple[str, ...]:
     return out
 
 
+#: The keys a config may have, and what each must be.
+CONFIG_KEYS = {"out_dir": "a folder name (text)", "workers": "a whole number >= 1",
+               "as_of": "a list of dates like 2024-07-16 or 'latest'",
+               "pairs": "a list of [small, benchmarks] pairs"}
+
+
 def load_config(path: Path | str) -> tuple[Path, list[Job], int]:
-    """(output folder, jobs, workers) from a TOML config."""
+    """(output folder, jobs, workers) from a TOML config; unknown keys and wrong types are
+    refused with a message naming the key."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
@@ -87,17 +98,29 @@ def load_config(path: Path | str) -> tuple[Path, list[Job], int]:
         cfg = tomllib.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: cannot read the config ({exc})") from exc
-    dates = [_date(d) for d in cfg.get("as_of", ["latest"])]
+    unknown = sorted(set(cfg) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(f"{path.name}: unknown key {unknown[0]!r} (known: "
+                          f"{', '.join(CONFIG_KEYS)})")
+    as_of = cfg.get("as_of", ["latest"])
+    if isinstance(as_of, (str, dt.date)):
+        as_of = [as_of]
+    if not isinstance(as_of, list) or not as_of:
+        raise ConfigError(f"as_of must be {CONFIG_KEYS['as_of']}")
+    dates = [_date(d) for d in as_of]
     pairs = cfg.get("pairs", [["IWM", "SPY,QQQ,DIA"]])
-    if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2
-                                              for p in pairs):
-        raise ConfigError("pairs must be a list of [small, benchmarks] pairs")
+    if not isinstance(pairs, list) or not pairs or not all(
+            isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in pairs):
+        raise ConfigError(f"pairs must be {CONFIG_KEYS['pairs']}, e.g. [[\"IWM\", \"SPY\"]]")
     jobs = [Job(normalize_id(small), _tickers(bench), d) for small, bench in pairs
             for d in dates]
-    workers = int(cfg.get("workers", 2))
-    if workers < 1:
-        raise ConfigError(f"workers must be >= 1 (got {workers})")
-    out_dir = (path.parent / cfg.get("out_dir", "out")).resolve()
+    workers = cfg.get("workers", 2)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be {CONFIG_KEYS['workers']} (got {workers!r})")
+    out = cfg.get("out_dir", "out")
+    if not isinstance(out, str) or not out.strip():
+        raise ConfigError(f"out_dir must be {CONFIG_KEYS['out_dir']} (got {out!r})")
+    out_dir = (path.parent / out).resolve()
     return out_dir, jobs, workers
 
 
@@ -118,10 +141,17 @@ def build_one(template: Path, out_dir: Path, job: Job) -> Path:
 
     target = output_path(out_dir, job)
     for ticker in (job.small, *job.benchmarks):
-        get_store().series(ticker)  # an unknown ticker fails the job, naming it
-    tmp = target.with_suffix(".tmp.xlsm")
-    shutil.copyfile(template, tmp)
+        try:
+            get_store().series(ticker)
+        except DataError:  # a plain error crosses the process boundary; the job names it
+            raise JobError(f"unknown ticker or series '{ticker}'") from None
+    # Created exclusively (O_EXCL) inside the output folder: a planted link is never followed.
+    fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".tmp.xlsm",
+                                dir=target.parent)
+    tmp = Path(name)
     try:
+        with os.fdopen(fd, "wb") as fh, open(template, "rb") as src:
+            shutil.copyfileobj(src, fh)
         pkg = Package(tmp)
         benches = list(job.benchmarks) + [job.benchmarks[0]] * (3 - len(job.benchmarks))
         values = {"Small": job.small, "Bench1": benches[0], "Bench2": benches[1],
@@ -138,6 +168,20 @@ def build_one(template: Path, out_dir: Path, job: Job) -> Path:
     return target
 
 
+class JobError(RuntimeError):
+    """A job's failure, as plain text so that it crosses process boundaries."""
+
+
+#: Every temporary file of a batch starts with this (and is removed, even on interruption).
+TEMP_PREFIX = ".xlsmallcap-batch-"
+
+
+def _clean_temporaries(out_dir: Path) -> None:
+    for p in out_dir.glob(f"{TEMP_PREFIX}*.tmp.xlsm"):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
 def run_batch(out_dir: Path, jobs: list[Job], workers: int = 2,
               progress: Callable[[str], None] | None = None) -> BatchResult:
     """Build every job's workbook, ``workers`` processes at a time."""
@@ -146,9 +190,17 @@ def run_batch(out_dir: Path, jobs: list[Job], workers: int = 2,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = BatchResult()
-    template = out_dir / ".xlsmallcap-template.xlsm"
-    build_formulas(template)
+    workers = max(1, min(workers, len(jobs)))  # no more processes than jobs
+    fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}template-", suffix=".tmp.xlsm",
+                                dir=out_dir)
+    os.close(fd)
+    template = Path(name)
+    previous = signal.getsignal(signal.SIGTERM)
+    pool = None
     try:
+        # SIGTERM stops the batch like Ctrl-C: workers ended, temporary files removed.
+        signal.signal(signal.SIGTERM, _interrupt)
+        build_formulas(template)
         for job in jobs:
             output_path(out_dir, job)  # refuse unsafe names before any work
         _warm_up(jobs)
@@ -156,13 +208,38 @@ def run_batch(out_dir: Path, jobs: list[Job], workers: int = 2,
             for job in jobs:
                 _collect(result, job, lambda j=job: build_one(template, out_dir, j), progress)
         else:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
-                futures = {pool.submit(build_one, template, out_dir, j): j for j in jobs}
-                for fut in as_completed(futures):
-                    _collect(result, futures[fut], fut.result, progress)
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                                       initializer=_die_with_parent)
+            futures = {pool.submit(build_one, template, out_dir, j): j for j in jobs}
+            for fut in as_completed(futures):
+                _collect(result, futures[fut], fut.result, progress)
+            pool.shutdown()
+            pool = None
     finally:
+        if pool is not None:  # interrupted: end the workers now, not after their jobs
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                with contextlib.suppress(Exception):
+                    proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+        signal.signal(signal.SIGTERM, previous)
         template.unlink(missing_ok=True)
+        _clean_temporaries(out_dir)
     return result
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _die_with_parent() -> None:
+    """A worker ends when the batch process dies, even by SIGKILL (Linux: PR_SET_PDEATHSIG),
+    and leaves Ctrl-C to the parent, which ends the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(Exception):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def _warm_up(jobs: list[Job]) -> None:
@@ -192,6 +269,8 @@ def _collect(result: BatchResult, job: Job, get: Callable[[], Path],
              progress: Callable[[str], None] | None) -> None:
     try:
         result.written.append(get())
+    except JobError as exc:
+        result.failed[job.name] = str(exc)
     except Exception as exc:  # one bad job must not stop the batch
         result.failed[job.name] = f"{type(exc).__name__}: {exc}"
     if progress is not None:
