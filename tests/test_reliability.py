@@ -200,11 +200,12 @@ def _http_429(url, timeout):
 
 
 FAULTS = [
-    ("yahoo", YFRateLimitError(), "Rate limited"),
-    ("yahoo", TimeoutError("timed out"), "timed out"),
+    ("yahoo", YFRateLimitError(), "rate limited by the source; try again later"),
+    ("yahoo", TimeoutError("timed out"), "no answer within the time-out"),
     ("yahoo", None, "no prices"),
-    ("fred", _http_429, "HTTP Error 429: Too Many Requests"),
-    ("fred", lambda u, t: (_ for _ in ()).throw(TimeoutError("read timed out")), "timed out"),
+    ("fred", _http_429, "rate limited by the source; try again later"),
+    ("fred", lambda u, t: (_ for _ in ()).throw(TimeoutError("read timed out")),
+     "no answer within the time-out"),
     ("fred", lambda u, t: b"DATE,WRMFNS\n2026-01-05,12;3\n", "malformed CSV"),
     ("fred", lambda u, t: b"", "malformed CSV"),
 ]

@@ -92,11 +92,11 @@ def test_fred_update_replaces_the_series(store):
 
 
 FAILURES = {
-    "rate limit": ("yahoo", YFRateLimitError(), "Rate limited"),
-    "time-out": ("yahoo", TimeoutError("Operation timed out"), "timed out"),
+    "rate limit": ("yahoo", YFRateLimitError(), "rate limited by the source"),
+    "time-out": ("yahoo", TimeoutError("Operation timed out"), "no answer within the time-out"),
     "empty frame": ("yahoo", None, "no prices"),
     "malformed FRED": ("fred", b"<html>maintenance</html>", "malformed CSV"),
-    "FRED time-out": ("fred", TimeoutError("timed out"), "FRED download failed"),
+    "FRED time-out": ("fred", TimeoutError("timed out"), "no answer within the time-out"),
 }
 
 
@@ -192,7 +192,8 @@ def test_cli_update_failure_exits_non_zero_and_says_what_is_still_used(cli, monk
     install_fake_yahoo(monkeypatch, {"IWM": YFRateLimitError()})
     res = cli("data", "update", "--tickers", "IWM")
     assert res.exit_code == 1
-    assert "Rate limited" in res.output and "still using the stored IWM data (snapshot)" \
+    assert "rate limited by the source" in res.output and \
+        "still using the stored IWM data (snapshot)" \
         in res.output
 
 

@@ -100,6 +100,11 @@ def data_update(
     for sid, msg in result.failed.items():
         err.print(f"[red]failed[/] {msg}; still using the stored {sid} data "
                   f"({_store().source(sid) if sid in _store().available() else 'none'})")
+    total = len(result.updated) + len(result.failed)
+    (console if result.ok else err).print(
+        f"updated {len(result.updated)} of {total} series"
+        + (f"; {len(result.failed)} failed, their stored data unchanged" if result.failed
+           else ""))
     if not result.ok:
         raise typer.Exit(1)
 

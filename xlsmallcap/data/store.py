@@ -15,6 +15,7 @@ never touches stored data.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -31,12 +32,22 @@ from xlsmallcap.data.atomic import write_bytes_atomic
 from xlsmallcap.data.catalog import BY_ID, CATALOG, normalize_id
 from xlsmallcap.data.csvio import csv_to_frame, frame_to_csv
 from xlsmallcap.data.errors import DataError, LiveDataError, UnknownSeriesError
+from xlsmallcap.data.netfail import plain_reason
 from xlsmallcap.data.publication import RULES, publication_dates
 from xlsmallcap.data.snapshot import load_group, load_manifest, snapshot_dir
 from xlsmallcap.data.splice import splice
-from xlsmallcap.data.validate import check_covers, check_series, check_splice
+from xlsmallcap.data.validate import (
+    RefusedDownload,
+    check_covers,
+    check_series,
+    check_splice,
+)
 
 CACHE_ENV = "XLSMALLCAP_CACHE_DIR"
+#: Seconds to wait for another process holding the cache lock before saying so.
+LOCK_WAIT = 30.0
+#: A whole update gives up on the series it has not reached after this many seconds.
+UPDATE_DEADLINE = 60.0
 #: Days of overlap asked for on an incremental Yahoo update, so the splice has a common date.
 OVERLAP_DAYS = 10
 _NAME_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=_]{0,19}$")
@@ -134,7 +145,24 @@ class DataStore:
         except OSError as exc:
             raise DataError(f"cannot use the cache folder {self.cache_dir} ({exc.strerror}); "
                             f"set {CACHE_ENV} to a writable folder") from None
-        return FileLock(str(self.cache_dir / ".lock"), timeout=120)
+        return FileLock(str(self.cache_dir / ".lock"), timeout=LOCK_WAIT)
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """Hold the cache lock; a clear error when another process keeps it past LOCK_WAIT."""
+        from filelock import Timeout
+
+        lock = self._lock()
+        try:
+            lock.acquire()
+        except Timeout:
+            raise DataError(f"another xlsmallcap process has been writing the data for "
+                            f"{LOCK_WAIT:.0f} s ({self.cache_dir / '.lock'}); try again when "
+                            "it has finished") from None
+        try:
+            yield lock
+        finally:
+            lock.release()
 
     # ----------------------------------------------------------------- reading
     def version(self) -> tuple[int, int]:
@@ -386,10 +414,17 @@ class DataStore:
             for name in names:
                 jobs.append((kind, check_name(name)))
         result = UpdateResult()
-        with self._lock():
+        down: dict[str, str] = {}           # source -> why it cannot be reached this run
+        started = time.monotonic()
+        with self._locked():
             for kind, sid in jobs:
                 info = BY_ID.get(sid)
                 try:
+                    if kind in down:
+                        raise LiveDataError(f"{sid}: skipped ({down[kind]})")
+                    if time.monotonic() - started > UPDATE_DEADLINE:
+                        raise LiveDataError(f"{sid}: skipped (the update ran past "
+                                            f"{UPDATE_DEADLINE:.0f} s)")
                     if info is not None and info.live is None:
                         raise LiveDataError(f"{sid}: no live source (Fama-French data is "
                                             "updated by rebuilding the snapshot)")
@@ -402,10 +437,15 @@ class DataStore:
                         check_covers(sid, s, self._stored(sid))
                     self._write(sid, s, kind)
                     result.updated[sid] = f"{how}; last {s.index[-1]:%Y-%m-%d}"
-                except DataError as exc:
+                except RefusedDownload as exc:
                     result.failed[sid] = str(exc)
+                except DataError as exc:
+                    reason, unreachable = plain_reason(str(exc))
+                    if unreachable:
+                        down[kind] = reason
+                    result.failed[sid] = reason if reason.startswith(sid) else f"{sid}: {reason}"
                 except OSError as exc:
-                    result.failed[sid] = f"{sid}: could not write the cache ({exc})"
+                    result.failed[sid] = f"{sid}: could not write the cache ({exc.strerror})"
                 if progress is not None:
                     progress(sid)
         return result
@@ -429,7 +469,7 @@ class DataStore:
             raise DataError(f"{path.name}: {', '.join(shadow)} would replace the built-in "
                             "series; rename the column or pass --replace "
                             "(`xlsmallcap data remove NAME` restores it)")
-        with self._lock():
+        with self._locked():
             for sid, col in names.items():
                 self._write(sid, columns[col], "csv", description=f"imported from {path.name}")
         return list(names)
@@ -442,7 +482,7 @@ class DataStore:
         if not path.exists():
             raise DataError(f"{sid}: nothing stored to remove"
                             + (" (the built-in series is in use)" if sid in BY_ID else ""))
-        with self._lock():
+        with self._locked():
             meta = self._meta()
             meta.pop(sid, None)
             write_bytes_atomic(self.cache_dir / "meta.json",

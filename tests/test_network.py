@@ -1,0 +1,79 @@
+"""No network, a dead host, a busy lock: one plain line per series, fast, nothing written."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from recorded import install_fake_yahoo
+
+import xlsmallcap.data.store as store_mod
+from xlsmallcap.data.errors import DataError
+from xlsmallcap.data.netfail import plain_reason
+from xlsmallcap.data.store import DataStore
+
+
+@pytest.mark.parametrize("message, reason, unreachable", [
+    ("Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com. See "
+     "https://curl.se/libcurl/c/libcurl-errors.html; DNSError('...')",
+     "no network: the host cannot be found", True),
+    ("FRED download failed: URLError: <urlopen error [Errno -2] Name or service not known>",
+     "no network: the host cannot be found", True),
+    ("FRED download failed: TimeoutError: read timed out", "no answer within the time-out",
+     True),
+    ("IWM: Too Many Requests. Rate limited. Try after a while.",
+     "rate limited by the source; try again later", False),
+])
+def test_failures_in_plain_words(message, reason, unreachable):
+    assert plain_reason(message) == (reason, unreachable)
+
+
+def test_an_unreachable_source_is_not_asked_again(tmp_path, monkeypatch):
+    calls = []
+
+    def urlopen(req, timeout=None):   # FRED's HTTP call: the host cannot be found
+        calls.append(req.full_url)
+        raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    st = DataStore(cache_dir=tmp_path / "cache")
+    t = time.monotonic()
+    result = st.update(series=["DFF", "DGS2", "DGS3MO", "WRMFNS"])
+    assert time.monotonic() - t < 5 and len(calls) == 1
+    assert result.failed["DFF"] == "DFF: no network: the host cannot be found"
+    assert result.failed["WRMFNS"] == "WRMFNS: skipped (no network: the host cannot be found)"
+    assert not (tmp_path / "cache" / "series").exists()
+
+
+def test_yahoo_dns_failure_is_one_plain_line(tmp_path, monkeypatch):
+    install_fake_yahoo(monkeypatch, {"IWM": ConnectionError(
+        "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com")})
+    st = DataStore(cache_dir=tmp_path / "cache")
+    result = st.update(tickers=["IWM", "SPY"])
+    assert result.failed == {"IWM": "IWM: no network: the host cannot be found",
+                             "SPY": "SPY: skipped (no network: the host cannot be found)"}
+
+
+def test_a_busy_lock_says_so_and_gives_up(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import time, filelock, sys\n"
+        f"lock = filelock.FileLock({str(cache / '.lock')!r}); lock.acquire()\n"
+        "print('held', flush=True); time.sleep(20)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(store_mod, "LOCK_WAIT", 1.0)
+        st = DataStore(cache_dir=cache)
+        t = time.monotonic()
+        with pytest.raises(DataError, match="another xlsmallcap process has been writing"):
+            st.update(series=["WRMFNS"])
+        assert time.monotonic() - t < 5
+    finally:
+        holder.kill()
+        holder.wait()
