@@ -7,13 +7,12 @@ xlwings' own code.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
-import sys
 import types
 
 import pytest
+from windows_xlwings import windows_xlwings
 
 EXPECTED = {
     "ROTATION_SCORE": ["small", "benchmarks", "as_of", "lookback", "short_window"],
@@ -44,42 +43,10 @@ VBA_RESERVED = {"end", "property", "date", "type", "next", "step", "to", "set", 
 
 @pytest.fixture(scope="module")
 def windows_udfs():
-    """``xlwings.udfs`` imported with its Windows modules stubbed, and our module decorated
-    with xlwings' Windows decorators (on Linux ``xw.func`` is a no-op)."""
-    saved = {k: sys.modules.get(k) for k in
-             ("pythoncom", "pywintypes", "win32com", "win32com.client", "xlwings.udfs")}
-    pythoncom = types.ModuleType("pythoncom")
-    pythoncom.CoInitialize = lambda: None
-    pythoncom.IID_IDispatch = object()
-    pywintypes = types.ModuleType("pywintypes")
-    pywintypes.com_error = type("com_error", (Exception,), {})
-    win32com = types.ModuleType("win32com")
-    client = types.ModuleType("win32com.client")
-    client.Dispatch = lambda *a, **k: None
-    win32com.client = client
-    sys.modules.update({"pythoncom": pythoncom, "pywintypes": pywintypes, "win32com": win32com,
-                        "win32com.client": client})
-    import xlwings
-
-    xlw_udfs = importlib.import_module("xlwings.udfs")
-    patched = {"func": xlw_udfs.xlfunc, "sub": xlw_udfs.xlsub, "arg": xlw_udfs.xlarg,
-               "ret": xlw_udfs.xlret}
-    old = {k: getattr(xlwings, k) for k in patched}
-    for k, v in patched.items():
-        setattr(xlwings, k, v)
-    try:
-        spec = importlib.util.find_spec("xlsmallcap.udfs")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield xlw_udfs, module
-    finally:
-        for k, v in old.items():
-            setattr(xlwings, k, v)
-        for k, v in saved.items():
-            if v is None:
-                sys.modules.pop(k, None)
-            else:
-                sys.modules[k] = v
+    """``xlwings.udfs`` with its Windows modules stubbed, our module decorated with xlwings'
+    Windows decorators (see ``windows_xlwings``)."""
+    with windows_xlwings() as pair:
+        yield pair
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,11 @@ tuples; xlwings' converters (with our ``err_to_str=True``) do the rest.
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
-import importlib
-import sys
-import types
 from decimal import Decimal
-from unittest import mock
 
 import pytest
+from windows_xlwings import TimeType, windows_xlwings
 
 MISSING = -2147352572                      # DISP_E_PARAMNOTFOUND: an omitted argument
 ERRORS = {"#N/A": -2146826246, "#REF!": -2146826265, "#DIV/0!": -2146826281,
@@ -26,55 +22,9 @@ ERRORS = {"#N/A": -2146826246, "#REF!": -2146826265, "#DIV/0!": -2146826281,
           "#NULL!": -2146826288}
 
 
-class _Stub(types.ModuleType):
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        value = mock.MagicMock(name=f"{self.__name__}.{name}")
-        setattr(self, name, value)
-        return value
-
-
-class TimeType(dt.datetime):
-    """What ``pywintypes`` hands over for a date cell: a tz-aware datetime subclass."""
-
-
-STUBS = ["pythoncom", "pywintypes", "win32api", "win32con", "win32gui", "win32process",
-         "win32event", "winerror", "win32timezone", "win32com", "win32com.client",
-         "win32com.client.gencache", "win32com.client.dynamic", "win32com.server",
-         "win32com.server.util", "win32com.server.register", "win32com.server.policy",
-         "win32com.server.dispatcher", "win32com.server.exception", "win32com.server.factory",
-         "win32com.server.localserver", "win32com.universal", "win32com.util"]
-
-
 @pytest.fixture(scope="module")
 def call():
-    import xlwings
-
-    saved_modules = {k: sys.modules.get(k) for k in
-                     [*STUBS, "xlwings.udfs", "xlwings._xlwindows", "xlwings.com_server"]}
-    saved_ctypes = {k: getattr(ctypes, k, None) for k in ("PyDLL", "windll", "oledll")}
-    saved_xw = {k: getattr(xlwings, k) for k in ("func", "sub", "arg", "ret")}
-    for n in STUBS:
-        sys.modules[n] = _Stub(n)
-    sys.modules["pywintypes"].TimeType = TimeType
-    sys.modules["pywintypes"].com_error = type("com_error", (Exception,), {})
-    sys.modules["pythoncom"].__file__ = "pythoncom.dll"
-    sys.modules["win32com"].client = sys.modules["win32com.client"]
-    for k in ("PyDLL", "windll", "oledll"):
-        setattr(ctypes, k, mock.MagicMock(name=f"ctypes.{k}"))
-    engines = xlwings.engines
-    saved_engines = (list(engines.engines), dict(engines.engines_by_name))
-    try:
-        xlwin = importlib.import_module("xlwings._xlwindows")
-        xlw_udfs = importlib.import_module("xlwings.udfs")
-        engines.add(xlwings.main.Engine(impl=xlwin.engine))
-        for k, v in {"func": xlw_udfs.xlfunc, "sub": xlw_udfs.xlsub, "arg": xlw_udfs.xlarg,
-                     "ret": xlw_udfs.xlret}.items():
-            setattr(xlwings, k, v)
-        spec = importlib.util.find_spec("xlsmallcap.udfs")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+    with windows_xlwings() as (xlw_udfs, module):
         xlw_udfs.get_udf_module = lambda name, book: module
 
         from xlsmallcap.data.store import use_embedded_data
@@ -89,21 +39,6 @@ def call():
                 len(out[0]) == 1 else out
 
         yield run
-    finally:
-        engines.engines[:], engines.engines_by_name = saved_engines[0], saved_engines[1]
-        for k, v in saved_xw.items():
-            setattr(xlwings, k, v)
-        for k, v in saved_ctypes.items():
-            if v is None:
-                if hasattr(ctypes, k):
-                    delattr(ctypes, k)
-            else:
-                setattr(ctypes, k, v)
-        for k, v in saved_modules.items():
-            if v is None:
-                sys.modules.pop(k, None)
-            else:
-                sys.modules[k] = v
 
 
 # (function, position of the argument, name, the other arguments omitted)

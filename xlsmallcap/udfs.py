@@ -106,7 +106,7 @@ def ROTATION_VERDICT(small=None, benchmarks=None, as_of=None, with_reason=None):
 @excel_function
 def ROTATION_DETAIL(small=None, benchmarks=None, as_of=None, lookback=None, short_window=None,
                     headers=None):
-    """Spills the rotation score's components with labels (two columns)."""
+    """Spills the verdict's evidence and the score's components with labels (two columns)."""
     r = _rotation(small, benchmarks, as_of, lookback, short_window)
     e = r.evidence
     rows = [["As of", r.as_of], ["Verdict", r.verdict], ["Verdict since", e.since],
@@ -254,7 +254,7 @@ def EASING_CYCLES(as_of=None, headers=None):
 
 
 @xw.func(category=CATEGORY)
-@arg("small", doc="Small-cap ticker (default IWM) or a range of dates and prices")
+@arg("small", doc=SMALL_DOC)
 @arg("large", doc=LARGE_DOC)
 @arg("as_of", doc=AS_OF_DOC)
 @arg("horizon", doc="0 = the same week (default); h = the h following weeks")
