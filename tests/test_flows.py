@@ -196,3 +196,17 @@ def test_total_money_funds_beside_retail(raw_dir_module):
     assert share == pytest.approx(retail[last] / 4336.003)
     # Z.1 for 2020-Q4 came out after the quarter: at the end of 2020 Q3 was the last public
     assert api.total_money_funds("2020-12-30")[1] == pd.Timestamp("2020-04-01")
+
+
+def test_funding_for_your_own_range_is_of_the_day_it_ends():
+    st = use_embedded_data()
+    rows = [["Date", "S", "L"]] + [
+        [d.to_pydatetime(), float(a), float(b)] for d, a, b in zip(
+            st.series("IWM").loc["2010-01-01":"2014-06-30"].index,
+            st.series("IWM").loc["2010-01-01":"2014-06-30"],
+            st.series("SPY").reindex(st.series("IWM").loc["2010-01-01":"2014-06-30"].index),
+            strict=True)]
+    small = [[r[0], r[1]] for r in rows]
+    large = [[r[0], r[2]] for r in rows]
+    detail = dict(udfs.ROTATION_DETAIL(small, large, None, None, None, False))
+    assert detail["Funding"] == pytest.approx(1 - api.cash("2014-06-30", 13).value)

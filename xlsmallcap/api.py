@@ -116,9 +116,13 @@ def rotation_of(small: pd.Series, benchmarks: dict[str, pd.Series], as_of: objec
     """The rotation test on given series (tickers already resolved, or a user's own ranges);
     funding from money-fund net flows public on ``as_of``, QQQ where there are none."""
     st = _store(store)
-    f = flows(as_of, st)
-    pct = stickiness(f, [], FUNDING_WEEKS, as_of).value if len(f) else float("nan")
-    return rotation(small, benchmarks, st.public(growth, as_of), lookback, short_window, as_of,
+    # The flows of the day the figures are for: as_of, or else the last day the series share
+    # (a user's own range may end long before the latest money-fund data).
+    ends = [s.index[-1] for s in (small, *benchmarks.values()) if len(s)]
+    when = as_of if as_of is not None else (min(ends) if ends else None)
+    f = flows(when, st)
+    pct = stickiness(f, [], FUNDING_WEEKS, when).value if len(f) else float("nan")
+    return rotation(small, benchmarks, st.public(growth, when), lookback, short_window, as_of,
                     flow_percentile=pct)
 
 
