@@ -336,3 +336,12 @@ def test_render_with_libreoffice(built, tmp_path):
     coloured = sum(1 for r, g, b in pixels if abs(r - g) > 40 or abs(g - b) > 40)
     assert coloured > 500  # the chart lines are drawn in colour
     assert not math.isnan(coloured)
+
+
+def test_the_template_opens_on_its_stored_values():
+    """No forced full recalculation on load: Excel without Python shows the refreshed values."""
+    import re
+
+    with zipfile.ZipFile(COMMITTED) as zf:
+        calc = re.search(rb"<calcPr[^>]*>", zf.read("xl/workbook.xml")).group(0)
+    assert b"fullCalcOnLoad" not in calc or b'fullCalcOnLoad="0"' in calc

@@ -424,6 +424,10 @@ def build_formulas(path: Path) -> Path:
     _conf(wb)
     _cache(wb)
     wb.active = 0
+    # Open on the values stored by the refresh: no forced full recalculation on load (openpyxl
+    # asks for one by default; xlwings' quickstart does not), so Excel without Python and
+    # viewers show numbers, not #NAME?. Excel recalculates when the user asks (Ctrl+Alt+F9).
+    wb.calculation.fullCalcOnLoad = False
     buf = io.BytesIO()
     wb.save(buf)
     write_bytes_atomic(path, _normalise(buf.getvalue()))
