@@ -269,7 +269,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
 @pytest.mark.parametrize("damage", ["truncate-line", "truncate-mid", "garbage", "empty",
                                     "negative"])
 def test_cache_corruption_is_detected_never_silently_used(seeded, damage):
-    path = seeded.cache_dir / "series" / "IWM.csv"
+    path = seeded._file_of("IWM")   # the current version of the stored series
     data = path.read_bytes()
     good = seeded.series("IWM")
     if damage == "truncate-line":  # still valid CSV, fewer rows: only the checksum tells
@@ -291,7 +291,7 @@ def test_cache_corruption_is_detected_never_silently_used(seeded, damage):
 
 
 def test_corrupt_cache_is_rebuilt_by_an_update(seeded, monkeypatch):
-    path = seeded.cache_dir / "series" / "IWM.csv"
+    path = seeded._file_of("IWM")
     path.write_bytes(b"garbage")
     install_fake_yahoo(monkeypatch, {"IWM": seeded.series("IWM").loc["2026-06-01":]})
     assert seeded.update(tickers=["IWM"]).ok  # spliced onto the snapshot's history
@@ -302,7 +302,7 @@ def test_corrupt_user_series_has_a_clear_error(seeded, tmp_path):
     f = tmp_path / "mine.csv"
     f.write_text("Date,MINE\n2024-01-02,1\n2024-01-03,2\n")
     seeded.import_csv(f)
-    (seeded.cache_dir / "series" / "MINE.csv").write_bytes(b"\x00\x00")
+    seeded._file_of("MINE").write_bytes(b"\x00\x00")
     with pytest.raises(DataError, match="the stored data for MINE is corrupt"):
         seeded.series("MINE")
     clear_memo()
@@ -343,6 +343,9 @@ def test_two_processes_updating_at_once_do_not_corrupt(tmp_path):
         assert s.size == 300 and s.iloc[0] in (1.0, 1001.0)
         assert f"T{i}" not in st.problems
     assert not [p for p in (cache / "series").iterdir() if p.suffix == ".tmp"]
+    # every version a generation no longer needs is gone: one file per series
+    assert sorted(p.name.split(".")[0] for p in (cache / "series").iterdir()) == \
+        [f"T{i}" for i in range(5)]
 
 
 # ----------------------------------------------------------------------------- safety

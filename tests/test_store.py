@@ -148,7 +148,7 @@ def test_fama_french_has_no_live_source(store):
 
 def test_corrupt_cache_file_falls_back_to_snapshot_and_is_reported(store):
     store._write("SPY", store.series("SPY"), "yahoo")
-    (store.cache_dir / "series" / "SPY.csv").write_bytes(b"\x00\xffgarbage")
+    store._file_of("SPY").write_bytes(b"\x00\xffgarbage")
     s = store.series("SPY")
     assert s.size == 8412 and store.source("SPY") == "snapshot"
     assert "corrupt" in store.problems["SPY"] and "using the snapshot" in store.problems["SPY"]

@@ -51,6 +51,8 @@ UPDATE_DEADLINE = 60.0
 #: Days of overlap asked for on an incremental Yahoo update, so the splice has a common date.
 OVERLAP_DAYS = 10
 _NAME_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=_]{0,19}$")
+#: A versioned series file: ``<id>.<first 16 hex digits of its sha256>.csv``.
+_VERSIONED = re.compile(r"^(\^?[A-Z0-9][A-Z0-9.\-=_]{0,19})\.([0-9a-f]{16})\.csv$")
 
 Progress = Callable[[str], None]
 
@@ -105,6 +107,7 @@ class DataStore:
         self._memo: dict[str, tuple[int, pd.Series, str]] = {}
         self._published: dict[str, tuple[int, pd.Series, object]] = {}
         self._manifest: dict[str, dict[str, object]] | None = None
+        self._meta_cache: tuple[int, dict] | None = None
         self.problems: dict[str, str] = {}
         self.meta_problem = ""
         self._generation = 0
@@ -121,21 +124,65 @@ class DataStore:
         return self.cache_dir / "series"
 
     def _cache_file(self, sid: str) -> Path:
+        """Where a series was stored before versioned files (still read)."""
         return self._series_dir / f"{sid}.csv"
 
     def _meta(self) -> dict[str, dict[str, str]]:
+        """The manifest (meta.json): per series its current file, checksum, source and
+        publication rule. Replaced atomically as the last step of every write, so a reader
+        sees one whole generation. Parsed once per change (keyed on its mtime). Unreadable:
+        rebuilt in memory from the files themselves (see :meth:`_scan`)."""
         path = self.cache_dir / "meta.json"
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            mtime = -1
+        if self._meta_cache is not None and self._meta_cache[0] == mtime:
+            return dict(self._meta_cache[1])
         try:
             meta = json.loads(path.read_text())
             if not isinstance(meta, dict):
                 raise ValueError("not a JSON object")
             self.meta_problem = ""
-            return meta
         except FileNotFoundError:
-            return {}
+            meta = self._scan() if self._series_dir.is_dir() else {}
         except (OSError, ValueError, UnicodeDecodeError) as exc:
-            self.meta_problem = f"{path} is unreadable ({exc}); checksums not verified"
-            return {}
+            self.meta_problem = (f"{path} is unreadable ({exc}); rebuilt from the stored "
+                                 "files")
+            meta = self._scan()
+        self._meta_cache = (mtime, meta)
+        return dict(meta)
+
+    def _scan(self) -> dict[str, dict[str, str]]:
+        """A manifest rebuilt from the files: for each series its newest versioned file whose
+        content matches the checksum in its name (a legacy ``<id>.csv`` otherwise)."""
+        found: dict[str, tuple[float, dict[str, str]]] = {}
+        for p in self._series_dir.glob("*.csv"):
+            m = _VERSIONED.fullmatch(p.name)
+            sid = m.group(1) if m else p.stem
+            if not _NAME_RE.fullmatch(sid):
+                continue
+            try:
+                data = p.read_bytes()
+                mtime = p.stat().st_mtime
+            except OSError:
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            if m and not digest.startswith(m.group(2)):
+                continue  # a damaged version: never chosen
+            entry = {"file": p.name, "sha256": digest, "source": "cache",
+                     "publication": BY_ID[sid].publication if sid in BY_ID else "close"}
+            if sid not in found or (m and mtime > found[sid][0]):
+                found[sid] = (mtime, entry)
+        return {sid: e for sid, (_, e) in found.items()}
+
+    def _file_of(self, sid: str, meta: dict | None = None) -> Path | None:
+        """The current stored file of ``sid``, or None."""
+        entry = (self._meta() if meta is None else meta).get(sid)
+        if entry and entry.get("file"):
+            return self._series_dir / entry["file"]
+        legacy = self._cache_file(sid)
+        return legacy if legacy.exists() else None
 
     def _lock(self):
         from filelock import FileLock
@@ -181,7 +228,9 @@ class DataStore:
     def cached_ids(self) -> list[str]:
         if not self._series_dir.is_dir():
             return []
-        return sorted(p.stem for p in self._series_dir.glob("*.csv") if _NAME_RE.fullmatch(p.stem))
+        meta = self._meta()
+        legacy = {p.stem for p in self._series_dir.glob("*.csv") if _NAME_RE.fullmatch(p.stem)}
+        return sorted({sid for sid in meta if _NAME_RE.fullmatch(sid)} | legacy)
 
     def available(self) -> list[str]:
         """Every name that works offline: the catalog, then anything added to the cache."""
@@ -194,21 +243,27 @@ class DataStore:
             self._groups[info.group] = load_group(info.group, self.snapshot_folder)
         return self._groups[info.group][sid].dropna()
 
-    def _load(self, sid: str) -> tuple[pd.Series, str]:
-        path = self._cache_file(sid)
+    def _load(self, sid: str, retry: bool = True) -> tuple[pd.Series, str]:
+        meta = self._meta()
+        path = self._file_of(sid, meta)
         try:
-            mtime = path.stat().st_mtime_ns
+            mtime = path.stat().st_mtime_ns if path is not None else -1
         except OSError:
             mtime = -1
+        key = (path.name if path is not None else "", mtime)
         hit = self._memo.get(sid)
-        if hit is not None and hit[0] == mtime:
+        if hit is not None and hit[0] == key:
             return hit[1], hit[2]
+        if path is not None and mtime < 0 and retry:
+            # another process committed a newer generation and removed this file: look again
+            self._meta_cache = None
+            return self._load(sid, retry=False)
         s: pd.Series | None = None
         source = "snapshot"
         if mtime >= 0:
             try:
                 data = path.read_bytes()
-                entry = self._meta().get(sid, {})
+                entry = meta.get(sid, {})
                 if entry.get("sha256") and hashlib.sha256(data).hexdigest() != entry["sha256"]:
                     raise ValueError("its checksum does not match: truncated or changed "
                                      "outside xlsmallcap")
@@ -236,7 +291,7 @@ class DataStore:
         s = s.copy()
         s.name = sid
         s.index.name = "date"
-        self._memo[sid] = (mtime, s, source)
+        self._memo[sid] = (key, s, source)
         return s, source
 
     def series(self, name: str, start: object = None, end: object = None) -> pd.Series:
@@ -248,7 +303,7 @@ class DataStore:
         sid = normalize_id(name)
         if sid not in BY_ID and not _NAME_RE.fullmatch(sid):
             raise UnknownSeriesError(str(name).strip()[:20], self.available())
-        if sid not in BY_ID and not self._cache_file(sid).exists():
+        if sid not in BY_ID and self._file_of(sid) is None:
             raise UnknownSeriesError(str(name).strip(), self.available())
         s, _ = self._load(sid)
         if start is not None or end is not None:
@@ -330,23 +385,60 @@ class DataStore:
         return out
 
     # ----------------------------------------------------------------- writing
-    def _write(self, sid: str, s: pd.Series, source: str, description: str | None = None
-               ) -> None:
-        """Store one series atomically and record where it came from (caller holds the lock)."""
+    def _stage(self, sid: str, s: pd.Series, source: str, description: str | None = None
+               ) -> tuple[str, dict[str, str]]:
+        """Write one series as a new versioned file (never over the current one) and return
+        its manifest entry; nothing is visible until :meth:`_commit` (caller holds the lock)."""
         data = frame_to_csv(s.rename(sid).to_frame())
-        write_bytes_atomic(self._cache_file(sid), data)
-        meta = self._meta()
-        entry = {"source": source, "sha256": hashlib.sha256(data).hexdigest(),
+        digest = hashlib.sha256(data).hexdigest()
+        name = f"{sid}.{digest[:16]}.csv"
+        path = self._series_dir / name
+        if not (path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == digest):
+            write_bytes_atomic(path, data)
+        entry = {"file": name, "source": source, "sha256": digest,
                  "updated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "publication": BY_ID[sid].publication if sid in BY_ID else "close"}
         if description:
             entry["description"] = description
-        meta[sid] = entry
+        return sid, entry
+
+    def _commit(self, entries: dict[str, dict[str, str] | None]) -> None:
+        """One atomic step for a whole update: the manifest is replaced last, so readers in any
+        process see the old generation or the new one, never a mix; a kill before it leaves
+        the old generation whole. ``None`` removes a series. Then files no generation needs
+        and temporary files of killed writers are removed (caller holds the lock)."""
+        meta = self._meta()      # a damaged manifest comes back rebuilt, checksums verified
+        for sid, entry in entries.items():
+            if entry is None:
+                meta.pop(sid, None)
+            else:
+                meta[sid] = entry
         write_bytes_atomic(self.cache_dir / "meta.json",
                            (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
-        self._memo.pop(sid, None)
+        self._meta_cache = None
+        for sid in entries:
+            self._memo.pop(sid, None)
         self._generation += 1
         self._missing_until = 0.0
+        self._sweep(meta)
+
+    def _sweep(self, meta: dict[str, dict[str, str]]) -> None:
+        keep = {e.get("file") or f"{sid}.csv" for sid, e in meta.items()}
+        for folder in (self._series_dir, self.cache_dir):
+            if not folder.is_dir():
+                continue
+            for p in folder.iterdir():
+                stale = p.name.startswith(".tmp.") or (
+                    folder == self._series_dir and p.suffix == ".csv" and p.name not in keep)
+                if stale:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+
+    def _write(self, sid: str, s: pd.Series, source: str, description: str | None = None
+               ) -> None:
+        """Store one series: a new versioned file, then the manifest (caller holds the lock)."""
+        sid, entry = self._stage(sid, s, source, description)
+        self._commit({sid: entry})
 
     def _kind(self, sid: str) -> str:
         return BY_ID[sid].kind if sid in BY_ID else "price"
@@ -357,7 +449,7 @@ class DataStore:
         return self._kind(normalize_id(name))
 
     def _stored(self, sid: str) -> pd.Series | None:
-        known = sid in BY_ID or self._cache_file(sid).exists()
+        known = sid in BY_ID or self._file_of(sid) is not None
         return self._load(sid)[0] if known else None
 
     def _fetch_yahoo(self, sid: str, full: bool, download, accept_jumps: bool = False
@@ -416,6 +508,7 @@ class DataStore:
         result = UpdateResult()
         down: dict[str, str] = {}           # source -> why it cannot be reached this run
         started = time.monotonic()
+        staged: dict[str, dict[str, str]] = {}
         with self._locked():
             for kind, sid in jobs:
                 info = BY_ID.get(sid)
@@ -435,7 +528,7 @@ class DataStore:
                         s, how = download_series(symbol, fetch=fetch), "full history"
                         check_series(sid, self._kind(sid), s, accept_jumps)
                         check_covers(sid, s, self._stored(sid))
-                    self._write(sid, s, kind)
+                    sid, staged[sid] = self._stage(sid, s, kind)
                     result.updated[sid] = f"{how}; last {s.index[-1]:%Y-%m-%d}"
                 except RefusedDownload as exc:
                     result.failed[sid] = str(exc)
@@ -448,6 +541,14 @@ class DataStore:
                     result.failed[sid] = f"{sid}: could not write the cache ({exc.strerror})"
                 if progress is not None:
                     progress(sid)
+            if staged:
+                try:
+                    self._commit(staged)       # every good answer becomes visible at once
+                except OSError as exc:
+                    for sid in staged:
+                        result.updated.pop(sid, None)
+                        result.failed[sid] = (f"{sid}: could not write the cache "
+                                              f"({exc.strerror})")
         return result
 
     def import_csv(self, path: Path | str, replace: bool = False,
@@ -470,26 +571,23 @@ class DataStore:
                             "series; rename the column or pass --replace "
                             "(`xlsmallcap data remove NAME` restores it)")
         with self._locked():
-            for sid, col in names.items():
-                self._write(sid, columns[col], "csv", description=f"imported from {path.name}")
+            staged = dict(self._stage(sid, columns[col], "csv",
+                                      description=f"imported from {path.name}")
+                          for sid, col in names.items())
+            self._commit(staged)
         return list(names)
 
     def remove(self, name: str) -> str:
         """Remove a stored copy: a user's series goes; a built-in one falls back to the
         embedded snapshot. Returns what happened, in words."""
         sid = check_name(name)
-        path = self._cache_file(sid)
-        if not path.exists():
-            raise DataError(f"{sid}: nothing stored to remove"
-                            + (" (the built-in series is in use)" if sid in BY_ID else ""))
         with self._locked():
-            meta = self._meta()
-            meta.pop(sid, None)
-            write_bytes_atomic(self.cache_dir / "meta.json",
-                               (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
-            path.unlink()
-            self._memo.pop(sid, None)
-            self._generation += 1
+            if self._file_of(sid) is None:
+                raise DataError(f"{sid}: nothing stored to remove"
+                                + (" (the built-in series is in use)" if sid in BY_ID else ""))
+            self._commit({sid: None})
+            with contextlib.suppress(OSError):
+                self._cache_file(sid).unlink()
         return (f"removed your {sid}; the built-in {sid} (embedded snapshot) is used again"
                 if sid in BY_ID else f"removed {sid}")
 

@@ -1,0 +1,138 @@
+"""One atomic commit per update: versioned files, then the manifest, then the clean-up.
+
+Faults are injected deterministically at each write step (not by timed kills): the store a
+fresh process opens afterwards holds the old generation or the new one, whole.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import xlsmallcap.data.store as store_mod
+from xlsmallcap.data.store import DataStore
+
+IDX = pd.bdate_range("2024-01-01", periods=50)
+
+
+class Killed(BaseException):
+    """Stands for the process dying: nothing after it runs, no handler catches it."""
+
+
+def _frame(tag: float) -> pd.Series:
+    return pd.Series([tag + i for i in range(50)], index=IDX, dtype=float)
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    st = DataStore(cache_dir=tmp_path / "cache")
+    with st._locked():
+        st._commit(dict(st._stage(sid, _frame(100.0), "csv") for sid in ("A1", "B1", "C1")))
+    return st
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4])   # 3 staged files, then the manifest
+def test_a_kill_at_any_write_step_leaves_the_old_generation(seeded, monkeypatch, step):
+    real = store_mod.write_bytes_atomic
+    calls = []
+
+    def dying(path, data):
+        calls.append(path.name)
+        if len(calls) == step:
+            raise Killed
+        return real(path, data)
+
+    monkeypatch.setattr(store_mod, "write_bytes_atomic", dying)
+    with pytest.raises(Killed), seeded._locked():
+        staged = dict(seeded._stage(sid, _frame(200.0), "csv") for sid in ("A1", "B1", "C1"))
+        seeded._commit(staged)
+    fresh = DataStore(cache_dir=seeded.cache_dir)
+    for sid in ("A1", "B1", "C1"):
+        assert fresh.series(sid).iloc[0] == 100.0 and sid not in fresh.problems
+    monkeypatch.setattr(store_mod, "write_bytes_atomic", real)
+    with seeded._locked():   # the next good write commits and sweeps the leftovers
+        seeded._commit(dict(seeded._stage(sid, _frame(300.0), "csv")
+                            for sid in ("A1", "B1", "C1")))
+    fresh = DataStore(cache_dir=seeded.cache_dir)
+    assert [fresh.series(s).iloc[0] for s in ("A1", "B1", "C1")] == [300.0] * 3
+    names = sorted(p.name for p in (seeded.cache_dir / "series").iterdir())
+    assert len(names) == 3 and not [n for n in names if n.startswith(".tmp")]
+
+
+def test_a_kill_after_the_manifest_leaves_the_new_generation(seeded, monkeypatch):
+    monkeypatch.setattr(DataStore, "_sweep", lambda self, meta: (_ for _ in ()).throw(Killed))
+    with pytest.raises(Killed), seeded._locked():
+        seeded._commit(dict(seeded._stage(sid, _frame(200.0), "csv")
+                            for sid in ("A1", "B1", "C1")))
+    fresh = DataStore(cache_dir=seeded.cache_dir)
+    assert [fresh.series(s).iloc[0] for s in ("A1", "B1", "C1")] == [200.0] * 3
+
+
+def test_a_damaged_manifest_is_rebuilt_without_dropping_checksums(seeded):
+    (seeded.cache_dir / "meta.json").write_bytes(b"{garbage")
+    fresh = DataStore(cache_dir=seeded.cache_dir)
+    assert fresh.series("B1").iloc[0] == 100.0          # read back from the files
+    with fresh._locked():
+        fresh._commit(dict([fresh._stage("A1", _frame(500.0), "csv")]))
+    meta = json.loads((seeded.cache_dir / "meta.json").read_text())
+    assert sorted(meta) == ["A1", "B1", "C1"]
+    assert all(len(meta[s]["sha256"]) == 64 for s in meta)
+    assert DataStore(cache_dir=seeded.cache_dir).series("A1").iloc[0] == 500.0
+
+
+def test_an_imported_series_keeps_its_copy_until_the_new_one_is_committed(tmp_path,
+                                                                          monkeypatch):
+    st = DataStore(cache_dir=tmp_path / "cache")
+    f = tmp_path / "mine.csv"
+    f.write_text("Date,MINE\n2024-01-02,1\n2024-01-03,2\n")
+    st.import_csv(f)
+    f.write_text("Date,MINE\n2024-01-02,5\n2024-01-03,6\n")
+    real = store_mod.write_bytes_atomic
+    monkeypatch.setattr(store_mod, "write_bytes_atomic", lambda p, d: (
+        (_ for _ in ()).throw(Killed) if p.name == "meta.json" else real(p, d)))
+    with pytest.raises(Killed):
+        st.import_csv(f)
+    assert DataStore(cache_dir=tmp_path / "cache").series("MINE").tolist() == [1.0, 2.0]
+
+
+READER = """
+import sys, time
+from xlsmallcap.data.store import DataStore
+st = DataStore(cache_dir=sys.argv[1])
+seen, bad, t = set(), 0, time.monotonic()
+while time.monotonic() - t < 6:
+    for sid in ("A1", "B1", "C1"):
+        s = st.series(sid)
+        first = s.iloc[0]
+        if not (s.diff().dropna() == 1.0).all() or sid in st.problems:
+            bad += 1          # a torn or unverified read
+        seen.add(first)
+print(len(seen), bad)
+"""
+
+WRITER = """
+import sys, pandas as pd
+from xlsmallcap.data.store import DataStore
+st = DataStore(cache_dir=sys.argv[1])
+idx = pd.bdate_range("2024-01-01", periods=50)
+for g in range(40):
+    with st._locked():
+        st._commit(dict(st._stage(sid, pd.Series([1000.0 * g + i for i in range(50)],
+                                                  index=idx), "csv")
+                        for sid in ("A1", "B1", "C1")))
+"""
+
+
+def test_a_reader_in_another_process_sees_whole_series_and_new_generations(seeded):
+    cache = str(seeded.cache_dir)
+    reader = subprocess.Popen([sys.executable, "-c", READER, cache], stdout=subprocess.PIPE,
+                              text=True)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, cache])
+    assert writer.wait(timeout=120) == 0
+    out, _ = reader.communicate(timeout=120)
+    generations, bad = map(int, out.split())
+    assert bad == 0 and generations >= 2     # never torn, and newer generations picked up
