@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from recorded import install_fake_yahoo
@@ -77,3 +80,43 @@ def test_a_busy_lock_says_so_and_gives_up(tmp_path, monkeypatch):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_host_that_never_answers_is_given_up_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(urllib.request, "urlopen", lambda req, timeout=None: time.sleep(30))
+    monkeypatch.setattr(store_mod, "SERIES_TIMEOUT", 1.0)
+    st = DataStore(cache_dir=tmp_path / "cache")
+    t = time.monotonic()
+    result = st.update(series=["DFF", "DGS2", "WRMFNS"])
+    assert time.monotonic() - t < 4
+    assert result.failed["DFF"] == "DFF: no answer within the time-out"
+    assert result.failed["WRMFNS"] == "WRMFNS: skipped (no answer within the time-out)"
+
+
+HANG = """
+import time, urllib.request
+urllib.request.urlopen = lambda *a, **k: time.sleep(600)
+"""
+
+
+def test_ctrl_c_stops_an_update_within_two_seconds(tmp_path):
+    script = Path(sys.executable).with_name("xlsmallcap")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(HANG)   # the network hangs, for this process only
+    env = dict(os.environ, XLSMALLCAP_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    proc = subprocess.Popen([str(script), "data", "update", "-s", "WRMFNS"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)                     # well inside the hanging download
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    t = time.monotonic()
+    try:
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert time.monotonic() - t < 2.0
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert not (tmp_path / "cache" / "series").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -316,19 +317,31 @@ def _os_message(exc: OSError) -> str:
     return f"{exc.strerror or exc}: {target}" if target else str(exc.strerror or exc)
 
 
+INTERRUPTED = b"interrupted: stopped; stored data unchanged\n"
+
+
 def main() -> None:
     """Every failure is one or two lines: 2 for bad usage or input, 1 for failed work."""
+    from typer._click.exceptions import ClickException  # typer's own click
+
     try:
-        app(standalone_mode=True)
-    except KeyboardInterrupt:
-        err.print("interrupted")
+        rv = app(standalone_mode=False)
+    except (typer.Abort, KeyboardInterrupt):
+        # straight to stderr: an interrupted progress display may leave rich's buffer open
+        os.write(2, INTERRUPTED)
         sys.exit(130)
+    except ClickException as exc:  # bad usage: click's own one-liner and exit 2
+        exc.show()
+        sys.exit(exc.exit_code)
     except OSError as exc:
         err.print(f"[red]error[/]: {_os_message(exc)}")
         sys.exit(1)
     except Exception as exc:  # anything unforeseen: one line, never a traceback
         err.print(f"[red]error[/]: {type(exc).__name__}: {str(exc)[:200]}")
         sys.exit(1)
+    if rv == 130:  # typer turns Ctrl-C into exit code 130, without a word
+        os.write(2, INTERRUPTED)
+    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":

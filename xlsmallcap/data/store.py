@@ -48,6 +48,35 @@ CACHE_ENV = "XLSMALLCAP_CACHE_DIR"
 LOCK_WAIT = 30.0
 #: A whole update gives up on the series it has not reached after this many seconds.
 UPDATE_DEADLINE = 60.0
+#: One series' download is abandoned after this many seconds, however the network behaves
+#: (a host that accepts and never answers, an answer trickling in).
+SERIES_TIMEOUT = 30.0
+
+
+def _within(seconds: float, what: str, fn: Callable[[], object]) -> object:
+    """``fn()`` in a daemon thread, waited for at most ``seconds``; Ctrl-C interrupts the wait
+    at once (the main thread never blocks in a network call) and an abandoned download can
+    never write anything (only this thread commits)."""
+    import threading
+
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True, name=f"xlsmallcap {what}")
+    worker.start()
+    deadline = time.monotonic() + seconds
+    while worker.is_alive() and time.monotonic() < deadline:
+        worker.join(0.1)
+    if worker.is_alive():
+        raise LiveDataError(f"{what}: no answer within {seconds:.0f} s (timed out)")
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]
 #: Days of overlap asked for on an incremental Yahoo update, so the splice has a common date.
 OVERLAP_DAYS = 10
 _NAME_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=_]{0,19}$")
@@ -522,10 +551,13 @@ class DataStore:
                         raise LiveDataError(f"{sid}: no live source (Fama-French data is "
                                             "updated by rebuilding the snapshot)")
                     if kind == "yahoo":
-                        s, how = self._fetch_yahoo(sid, full, download, accept_jumps)
+                        s, how = _within(SERIES_TIMEOUT, sid, lambda sid=sid: self._fetch_yahoo(
+                            sid, full, download, accept_jumps))
                     else:
                         symbol = info.symbol if info is not None else sid
-                        s, how = download_series(symbol, fetch=fetch), "full history"
+                        s = _within(SERIES_TIMEOUT, sid, lambda symbol=symbol: download_series(
+                            symbol, fetch=fetch))
+                        how = "full history"
                         check_series(sid, self._kind(sid), s, accept_jumps)
                         check_covers(sid, s, self._stored(sid))
                     sid, staged[sid] = self._stage(sid, s, kind)
