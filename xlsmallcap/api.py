@@ -126,10 +126,25 @@ def rotation_of(small: pd.Series, benchmarks: dict[str, pd.Series], as_of: objec
                     flow_percentile=pct)
 
 
+#: Flows and policy cycles of recent (store, data version, as_of): one report, or one Excel
+#: recalculation, asks for the same ones several times.
+_DERIVED: dict[tuple, object] = {}
+
+
+def _derived(kind: str, st: DataStore, as_of: object, compute):
+    key = (kind, id(st), st.version(), None if as_of is None else pd.Timestamp(as_of))
+    if key not in _DERIVED:
+        if len(_DERIVED) > 64:
+            _DERIVED.clear()
+        _DERIVED[key] = compute()
+    return _DERIVED[key]
+
+
 def flows(as_of: object = None, store: DataStore | None = None) -> pd.DataFrame:
     """Weekly net flows into retail money funds, as public on ``as_of`` (see core.flows)."""
     st = _store(store)
-    return net_flows(st.public(MMF_WEEKLY, as_of), st.public(SHORT_RATE, as_of), as_of)
+    return _derived("flows", st, as_of, lambda: net_flows(
+        st.public(MMF_WEEKLY, as_of), st.public(SHORT_RATE, as_of), as_of))
 
 
 #: Policy cycles are dated from here on: money-fund flows start in 1985, and before the 1980s
@@ -139,7 +154,9 @@ CYCLES_FROM = "1982-01-01"
 
 def cycles(as_of: object = None, store: DataStore | None = None) -> list:
     """Policy cycles from the fed funds rate as public on ``as_of`` (since 1982)."""
-    return policy_cycles(_store(store).public(POLICY_RATE, as_of).loc[CYCLES_FROM:], as_of)
+    st = _store(store)
+    return _derived("cycles", st, as_of, lambda: policy_cycles(
+        st.public(POLICY_RATE, as_of).loc[CYCLES_FROM:], as_of))
 
 
 def cash(as_of: object = None, weeks: int = 52, store: DataStore | None = None) -> Stickiness:
