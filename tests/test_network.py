@@ -73,10 +73,12 @@ def test_a_busy_lock_says_so_and_gives_up(tmp_path, monkeypatch):
         assert holder.stdout.readline().strip() == "held"
         monkeypatch.setattr(store_mod, "LOCK_WAIT", 1.0)
         st = DataStore(cache_dir=cache)
+        waited = []
+        st.on_lock_wait = lambda: waited.append(True)
         t = time.monotonic()
         with pytest.raises(DataError, match="another xlsmallcap process has been writing"):
             st.update(series=["WRMFNS"])
-        assert time.monotonic() - t < 5
+        assert time.monotonic() - t < 5 and waited == [True]   # it said it was waiting
     finally:
         holder.kill()
         holder.wait()

@@ -23,7 +23,10 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, soft_wrap
 def _store():
     from xlsmallcap.data.store import get_store
 
-    return get_store()
+    st = get_store()
+    st.on_lock_wait = lambda: err.print("waiting for another xlsmallcap process to finish "
+                                        "writing the data...")
+    return st
 
 
 def _file_target(path: Path, name: str) -> None:

@@ -146,6 +146,8 @@ class DataStore:
         #: ``None`` means the real ones. Tests put recorded responses here.
         self.yahoo_download = None
         self.fred_fetch = None
+        #: Called once when the cache lock is busy and this process starts to wait for it.
+        self.on_lock_wait: Callable[[], None] | None = None
 
     # ----------------------------------------------------------------- paths and metadata
     @property
@@ -230,7 +232,12 @@ class DataStore:
 
         lock = self._lock()
         try:
-            lock.acquire()
+            try:
+                lock.acquire(timeout=0.5)
+            except Timeout:
+                if self.on_lock_wait is not None:
+                    self.on_lock_wait()   # say so: another process is writing the data
+                lock.acquire()
         except Timeout:
             raise DataError(f"another xlsmallcap process has been writing the data for "
                             f"{LOCK_WAIT:.0f} s ({self.cache_dir / '.lock'}); try again when "
