@@ -6,6 +6,7 @@ core (``xlsmallcap.core``). The Excel functions, the report and the workbook all
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -126,18 +127,20 @@ def rotation_of(small: pd.Series, benchmarks: dict[str, pd.Series], as_of: objec
                     flow_percentile=pct)
 
 
-#: Flows and policy cycles of recent (store, data version, as_of): one report, or one Excel
-#: recalculation, asks for the same ones several times.
-_DERIVED: dict[tuple, object] = {}
+#: Flows and policy cycles of recent (data version, as_of), per store: one report, or one
+#: Excel recalculation, asks for the same ones several times. Keyed on the store object itself
+#: (weakly), never on its id, which a new store may reuse.
+_DERIVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _derived(kind: str, st: DataStore, as_of: object, compute):
-    key = (kind, id(st), st.version(), None if as_of is None else pd.Timestamp(as_of))
-    if key not in _DERIVED:
-        if len(_DERIVED) > 64:
-            _DERIVED.clear()
-        _DERIVED[key] = compute()
-    return _DERIVED[key]
+    memo = _DERIVED.setdefault(st, {})
+    key = (kind, st.version(), None if as_of is None else pd.Timestamp(as_of))
+    if key not in memo:
+        if len(memo) > 64:
+            memo.clear()
+        memo[key] = compute()
+    return memo[key]
 
 
 def flows(as_of: object = None, store: DataStore | None = None) -> pd.DataFrame:
