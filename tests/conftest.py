@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -34,10 +35,18 @@ def _no_network(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("XLSMALLCAP_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
+def missing(what: str) -> None:
+    """Skip where ``what`` is missing on a developer's machine; fail in CI (``CI`` set), where
+    `.ci/run` provides everything, so that a check can never vanish silently there."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing in CI: .ci/run must provide it")
+    pytest.skip(f"{what} is missing")
+
+
 @pytest.fixture
 def raw_dir() -> Path:
     if not RAW.is_dir():
-        pytest.skip("shared/data/raw is not beside this checkout")
+        missing("shared/data/raw beside this checkout")
     return RAW
 
 

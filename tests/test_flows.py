@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import RAW
+from conftest import RAW, missing
 
 from xlsmallcap import api, udfs
 from xlsmallcap.core.election import election_vol
@@ -55,7 +55,7 @@ def raw_flows(raw_dir_module):
 @pytest.fixture(scope="module")
 def raw_dir_module():
     if not RAW.is_dir():
-        pytest.skip("shared/data/raw is not beside this checkout")
+        missing("shared/data/raw beside this checkout")
     return RAW
 
 

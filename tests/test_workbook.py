@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, missing
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
@@ -309,10 +309,10 @@ def test_batch_config_errors(tmp_path):
 
 
 # ----------------------------------------------------------------------------- render
-@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
-                    reason="LibreOffice (soffice) and poppler (pdftoppm) are not installed")
 def test_render_with_libreoffice(built, tmp_path):
     """LibreOffice draws every page with numbers, no error text, and the four charts."""
+    if shutil.which("soffice") is None or shutil.which("pdftoppm") is None:
+        missing("LibreOffice (soffice) and poppler (pdftoppm)")
     src = tmp_path / "render.xlsm"
     shutil.copy(built, src)
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
