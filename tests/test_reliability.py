@@ -176,10 +176,6 @@ def test_cli_import_bad_files(tmp_path, monkeypatch, body, message):
     assert res.exit_code == 2 and message in res.output
 
 
-def test_matrix_is_big_enough():
-    assert len(UDF_BAD) + len(CLI_BAD) + 4 >= 60
-
-
 # ----------------------------------------------------------------------------- network faults
 def _digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -410,20 +406,6 @@ def test_workbooks_are_parsed_safely(tmp_path):
             zf.writestr(name, body)
     cells = Package(path).cells()
     assert "TOPSECRET" not in str(cells[("Sheet", "A1")].value)
-
-
-def test_property_tests_exist():
-    """The hypothesis properties live in test_core_properties (scale, swap, future data)."""
-    from test_core_properties import (
-        test_appending_future_data_never_changes_a_past_figure,
-        test_scaling_prices_changes_no_relative_figure,
-        test_swapping_small_and_large_inverts_relative_performance,
-    )
-
-    assert all(hasattr(t, "hypothesis") for t in (
-        test_appending_future_data_never_changes_a_past_figure,
-        test_scaling_prices_changes_no_relative_figure,
-        test_swapping_small_and_large_inverts_relative_performance))
 
 
 def test_future_as_of_uses_the_latest_data():
