@@ -75,7 +75,6 @@ class Rule:
 
 
 RULE = Rule()
-ENTER_P, CONFIRM_DAYS, EXIT_P = RULE.enter_p, RULE.confirm_days, RULE.exit_p
 
 ROTATION, EMERGING, DIVERSIFICATION, BOBBLING, LEADERSHIP = (
     "Rotation", "Emerging rotation", "Diversification", "Bobbling", "Large-cap leadership")

@@ -166,7 +166,6 @@ def stickiness(flows: pd.DataFrame, cycles: list[Cycle], weeks: int = 52,
                           None)
     pct = f["flow_pct"].to_numpy()
     flow = f["flow"].to_numpy()
-    assets = f["assets"].to_numpy()
     growth = np.log1p(np.where(np.isnan(pct), 0.0, pct))   # breaks count as no flow
     csum = np.concatenate([[0.0], np.cumsum(growth)])
     rolling = np.expm1(csum[w:] - csum[:-w])               # window of w weeks ending at each
@@ -175,7 +174,6 @@ def stickiness(flows: pd.DataFrame, cycles: list[Cycle], weeks: int = 52,
     if past.size >= 52:
         value = float((np.sum(past < now) + 0.5 * np.sum(past == now)) / past.size)
     flow_bn = float(np.nansum(flow[-w:]))
-    start_assets = assets[-w - 1]
     retained, inflow, cycle = nan, nan, None
     done = [c for c in cycles if c.peak <= f.index[-1]]
     if done:
@@ -185,8 +183,7 @@ def stickiness(flows: pd.DataFrame, cycles: list[Cycle], weeks: int = 52,
         if np.isfinite(inflow) and inflow > 0:
             retained = (inflow + (after if np.isfinite(after) else 0.0)) / inflow
     return Stickiness(f.index[-1], value, flow_bn, float(now), int(past.size), w, retained,
-                      inflow, cycle) if np.isfinite(start_assets) else \
-        Stickiness(f.index[-1], nan, nan, nan, 0, w, nan, nan, None)
+                      inflow, cycle)
 
 
 @dataclass(frozen=True)

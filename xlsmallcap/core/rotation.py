@@ -13,10 +13,8 @@ import numpy as np
 import pandas as pd
 
 from xlsmallcap.core.evidence import (
-    CONFIRM_DAYS,
-    ENTER_P,
-    EXIT_P,
     MIN_DAYS,
+    RULE,
     STATES,
     Evidence,
     relative_log_returns,
@@ -99,10 +97,10 @@ def to_rotation(e: Evidence, beaten: int, n: int) -> str:
     if not e.verdict:
         return f"needs {MIN_DAYS} days of common history"
     if e.verdict == "Rotation":
-        return (f"holds until p rises to {EXIT_P:.2f} or small caps fall behind "
+        return (f"holds until p rises to {RULE.exit_p:.2f} or small caps fall behind "
                 f"significantly over 21 days (now {_pct(e.p_small)})")
     need = -(-2 * n // 3)
-    parts = [f"p < {ENTER_P:.2f} on {CONFIRM_DAYS} days in a row (now {_pct(e.p_small)})"]
+    parts = [f"p < {RULE.enter_p:.2f} on {RULE.confirm_days} days in a row (now {_pct(e.p_small)})"]
     if beaten < need:
         parts.append(f"{need} of {n} benchmarks beaten over 63 days (now {beaten})")
     return "needs " + " and ".join(parts)

@@ -95,6 +95,12 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("xlsmallcap", appauthor=False))
 
 
+def default_rule(sid: str) -> str:
+    """The publication rule of a series the catalog knows; a user's own data is public on the
+    dates it carries (``close``)."""
+    return BY_ID[sid].publication if sid in BY_ID else "close"
+
+
 def check_name(name: str) -> str:
     """Normalise a user-typed ticker/series id, rejecting anything that is not one."""
     key = normalize_id(name)
@@ -134,7 +140,7 @@ class DataStore:
         self.snapshot_folder = Path(snapshot_folder) if snapshot_folder else snapshot_dir()
         self._groups: dict[str, pd.DataFrame] = {}
         self._memo: dict[str, tuple[int, pd.Series, str]] = {}
-        self._published: dict[str, tuple[int, pd.Series, object]] = {}
+        self._published: dict[str, tuple[pd.Series, pd.Series]] = {}
         self._manifest: dict[str, dict[str, object]] | None = None
         self._meta_cache: tuple[int, dict] | None = None
         self.problems: dict[str, str] = {}
@@ -161,15 +167,16 @@ class DataStore:
     def _meta(self) -> dict[str, dict[str, str]]:
         """The manifest (meta.json): per series its current file, checksum, source and
         publication rule. Replaced atomically as the last step of every write, so a reader
-        sees one whole generation. Parsed once per change (keyed on its mtime). Unreadable:
-        rebuilt in memory from the files themselves (see :meth:`_scan`)."""
+        sees one whole generation. Parsed once per change (keyed on its mtime) and shared:
+        callers read it and never change it. Unreadable: rebuilt in memory from the files
+        themselves (see :meth:`_scan`)."""
         path = self.cache_dir / "meta.json"
         try:
             mtime = os.stat(path).st_mtime_ns
         except OSError:
             mtime = -1
         if self._meta_cache is not None and self._meta_cache[0] == mtime:
-            return dict(self._meta_cache[1])
+            return self._meta_cache[1]
         try:
             meta = json.loads(path.read_text())
             if not isinstance(meta, dict):
@@ -182,7 +189,7 @@ class DataStore:
                                  "files")
             meta = self._scan()
         self._meta_cache = (mtime, meta)
-        return dict(meta)
+        return meta
 
     def _scan(self) -> dict[str, dict[str, str]]:
         """A manifest rebuilt from the files: for each series its newest versioned file whose
@@ -202,7 +209,7 @@ class DataStore:
             if m and not digest.startswith(m.group(2)):
                 continue  # a damaged version: never chosen
             entry = {"file": p.name, "sha256": digest, "source": "cache",
-                     "publication": BY_ID[sid].publication if sid in BY_ID else "close"}
+                     "publication": default_rule(sid)}
             if sid not in found or (m and mtime > found[sid][0]):
                 found[sid] = (mtime, entry)
         return {sid: e for sid, (_, e) in found.items()}
@@ -360,7 +367,7 @@ class DataStore:
                 self._manifest = load_manifest(self.snapshot_folder)
             rule = self._manifest.get(sid, {}).get("publication")
         if rule is None:
-            rule = BY_ID[sid].publication if sid in BY_ID else "close"
+            rule = default_rule(sid)
         return str(rule) if str(rule) in RULES else "close"
 
     def published(self, name: str) -> pd.Series:
@@ -368,11 +375,11 @@ class DataStore:
         sid = normalize_id(name)
         s, _ = self._load(sid)
         hit = self._published.get(sid)
-        if hit is not None and hit[1] is s:
-            return hit[2]
+        if hit is not None and hit[0] is s:   # the same stored data: the same dates
+            return hit[1]
         pub = pd.Series(publication_dates(self.publication_rule(sid), s.index), index=s.index,
                         name=f"{sid} published")
-        self._published[sid] = (0, s, pub)
+        self._published[sid] = (s, pub)
         return pub
 
     def public(self, name: str, as_of: object = None) -> pd.Series:
@@ -433,7 +440,7 @@ class DataStore:
             write_bytes_atomic(path, data)
         entry = {"file": name, "source": source, "sha256": digest,
                  "updated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                 "publication": BY_ID[sid].publication if sid in BY_ID else "close"}
+                 "publication": default_rule(sid)}
         if description:
             entry["description"] = description
         return sid, entry
@@ -443,7 +450,8 @@ class DataStore:
         process see the old generation or the new one, never a mix; a kill before it leaves
         the old generation whole. ``None`` removes a series. Then files no generation needs
         and temporary files of killed writers are removed (caller holds the lock)."""
-        meta = self._meta()      # a damaged manifest comes back rebuilt, checksums verified
+        meta = dict(self._meta())   # a copy: readers share the cached one; a damaged manifest
+        #                             comes back rebuilt from the files, checksums verified
         for sid, entry in entries.items():
             if entry is None:
                 meta.pop(sid, None)
