@@ -109,7 +109,7 @@ BAD = [
     (udfs.REL_PERF, (2.5,), "(got 2.5)"),
     (udfs.REL_PERF, ("abc",), "(got 'abc')"),
     (udfs.REL_PERF, (None,), "#VALUE! window is required"),
-    (udfs.REL_PERF, (1e9, None, "SPY"), "#N/A not enough data for window 1000000000"),
+    (udfs.REL_PERF, (1e9, None, "SPY"), "#NUM! window must be at most 1,000,000 trading days"),
     (udfs.REL_PERF, (63.0, "NOPE"), "#N/A small: unknown ticker 'NOPE' (see =DATA_STATUS())"),
     (udfs.REL_PERF, (63.0, None, None, "#N/A"), "#N/A as_of is an error cell (#N/A)"),
     (udfs.REL_PERF, (63.0, None, None, "03.04.2024"), "as_of '03.04.2024' could be day/month"),

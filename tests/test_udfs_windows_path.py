@@ -103,16 +103,12 @@ def test_omitted_arguments_take_their_defaults(call):
 
 
 def test_true_one_and_one_point_zero_are_told_apart(call):
-    from xlsmallcap.excel import clear_memo
-
-    ok = call("ROTATION_VERDICT", MISSING, MISSING, "2024-07-16", True)
-    assert ok.startswith("Diversification since")
-    clear_memo()
-    # the memo must not hand the TRUE answer to a later call with 1 (Excel sends 1.0)
-    import xlsmallcap.excel as excel
-
-    first = excel._hashable([True])
-    assert first != excel._hashable([1.0]) and first != excel._hashable([1])
+    # Excel sends 1 as 1.0; Python's True == 1 == 1.0 must not hand one's answer to the other
+    bad = call("REL_PERF", True, MISSING, MISSING, MISSING, MISSING)
+    assert bad.startswith("#VALUE! window must be a whole number"), bad
+    one = call("REL_PERF", 1.0, MISSING, MISSING, MISSING, MISSING)
+    assert isinstance(one, float)
+    assert call("REL_PERF", True, MISSING, MISSING, MISSING, MISSING) == bad
 
 
 def test_messages_are_short_and_never_echo_the_whole_input(call):

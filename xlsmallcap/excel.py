@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import math
+import pickle
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -98,8 +101,9 @@ def as_date(v: Any, name: str = "as_of") -> pd.Timestamp | None:
 
 
 def as_int(v: Any, name: str, default: int | None = None, minimum: int = 1,
-           unit: str = "trading days") -> int:
-    """A whole number (Excel sends 63.0); blank gives ``default``."""
+           unit: str = "trading days", maximum: int = 1_000_000) -> int:
+    """A whole number from ``minimum`` to ``maximum`` (Excel sends 63.0); blank gives
+    ``default``."""
     reject_error_cell(v, name)
     v = _plain(v)
     if _blank(v):
@@ -119,6 +123,8 @@ def as_int(v: Any, name: str, default: int | None = None, minimum: int = 1,
         shown = _shown(v)
         raise ArgError(f"#VALUE! {name} must be a whole number of {unit} >= {minimum} "
                        f"(got {shown})")
+    if v > maximum:
+        raise ArgError(f"#NUM! {name} must be at most {maximum:,} {unit} (got {_shown(v)})")
     return int(v)
 
 
@@ -189,13 +195,21 @@ def _series_from_range(rows: list, name: str) -> dict[str, pd.Series]:
     names = header or ([name] if len(rows[0]) == 2 else
                        [f"{name}{i}" for i in range(1, len(rows[0]))])
     dates, cols = [], [[] for _ in names]
+    datetime, floats = dt.datetime, float
     for i, row in enumerate(rows, start=1):
-        if all(_blank(c) for c in row):
-            continue  # trailing blank rows of a generous range
-        if _blank(row[0]):
+        d = row[0]
+        if type(d) is datetime:      # the common case first: a date cell, then plain numbers
+            dates.append(d if d.tzinfo is None else d.replace(tzinfo=None))
+        elif all(_blank(c) for c in row):
+            continue  # blank rows of a generous range
+        elif _blank(d):
             raise ArgError(f"#VALUE! {name}: row {i} has prices but no date")
-        dates.append(as_date(row[0], f"{name} date in row {i}"))
+        else:
+            dates.append(as_date(d, f"{name} date in row {i}"))
         for j, c in enumerate(row[1:]):
+            if type(c) is floats:
+                cols[j].append(c)
+                continue
             c = _plain(c)
             if isinstance(c, str) and c.strip().upper() in EXCEL_ERRORS:
                 raise ArgError(f"{c.strip().upper()} {name}: row {i} is an error cell")
@@ -208,7 +222,7 @@ def _series_from_range(rows: list, name: str) -> dict[str, pd.Series]:
                                "expected")
     if len(dates) < 2:
         raise ArgError(f"#VALUE! {name} needs at least 2 rows of dates and prices")
-    idx = pd.DatetimeIndex(dates)
+    idx = pd.DatetimeIndex(dates).normalize()
     if idx.has_duplicates:
         raise ArgError(f"#VALUE! {name} has the same date twice")
     out = {}
@@ -311,22 +325,117 @@ def frame_table(df: pd.DataFrame, headers: bool, date_header: str = "Date") -> l
     return table(rows)
 
 
-def _hashable(v: Any) -> Any:
-    """A memo key that tells TRUE, 1 and 1.0 apart (Python's ``True == 1 == 1.0`` would make
-    a result depend on which was asked first)."""
+#: One blank row of each width, repeated: compared with a range's tail at C speed.
+_BLANK_ROWS: dict[int, list[list[None]]] = {}
+
+
+def trim_blank_rows(v: Any) -> Any:
+    """A range without its trailing blank rows (a whole-column ``A:B`` is 1,048,576 rows of
+    which a few thousand are filled); anything else unchanged. Rows inside the data are kept.
+
+    The usual shape, data then only blank rows, is recognised with two scans in C: the first
+    blank row, and the count of blank rows (if the count equals the rows from the first blank
+    one to the end, the tail is all blank). Otherwise the tail is compared with rows of
+    ``None`` in slices that double in size. A last few rows of ``""`` (blank text from
+    formulas) are dropped one by one.
+    """
+    if not isinstance(v, list) or len(v) < 2 or not isinstance(v[0], list):
+        return v
+    n, blank = len(v), [None] * len(v[0])
+    try:
+        first = v.index(blank)
+    except ValueError:
+        end = n
+    else:
+        end = first if v.count(blank) == n - first else _blank_tail(v, blank)
+    while end > 0 and isinstance(v[end - 1], list) and all(_blank(c) for c in v[end - 1]):
+        end -= 1
+    return v if end == n else v[:end]
+
+
+def _blank_tail(v: list, blank: list) -> int:
+    """Where the trailing rows equal to ``blank`` start (blank rows also occur inside)."""
+    end, step = len(v), 16
+    while end > 0:
+        k = min(step, end)
+        if v[end - k:end] == [blank] * k:
+            end -= k
+            step *= 2
+        elif k > 1:
+            step = max(1, k // 8)
+        else:
+            break
+    return end
+
+
+def memo_key(name: str, args: Sequence[Any], version: tuple) -> bytes:
+    """A short digest of a call: the function, its arguments and the data's version.
+
+    ``pickle`` tells ``TRUE``, ``1`` and ``1.0`` apart (Python's ``True == 1 == 1.0`` would make
+    a result depend on which was asked first) and keeps a range's cells in order; the key is
+    32 bytes however large the range, so no argument is kept by value.
+    """
+    try:
+        data = pickle.dumps((name, args, version), protocol=4)
+    except Exception:  # an object pickle cannot write: its repr, which also keeps types apart
+        data = repr((name, args, version)).encode("utf-8", "backslashreplace")
+    return hashlib.blake2b(data, digest_size=32).digest()
+
+
+def result_bytes(v: Any) -> int:
+    """Memory a result holds (lists, their cells and texts), as the memo counts it."""
     if isinstance(v, list):
-        return tuple(_hashable(x) for x in v)
-    return (type(v).__name__, v)
+        return sys.getsizeof(v) + sum(result_bytes(x) for x in v)
+    return sys.getsizeof(v)
 
 
-#: Results of recent calls: Excel recalculates the same formulas with the same arguments
-#: again and again. Keyed by function, arguments, data version and today's date.
-_RESULTS: OrderedDict[tuple, Any] = OrderedDict()
-MEMO_SIZE = 4096
+class Memo:
+    """Results of recent calls, least recently used dropped first, bounded in bytes.
+
+    Excel recalculates the same formulas with the same arguments again and again; a result is
+    found again only for the same function, arguments, data version and day.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: bytes) -> tuple[bool, Any]:
+        hit = self._items.get(key)
+        if hit is None:
+            return False, None
+        self._items.move_to_end(key)
+        return True, hit[0]
+
+    def put(self, key: bytes, value: Any) -> None:
+        size = result_bytes(value) + sys.getsizeof(key) + 200   # 200: the entry's own overhead
+        if size > self.max_bytes // 4:
+            return   # one huge result would push out everything else: not kept
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.bytes -= old[1]
+        self._items[key] = (value, size)
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self.bytes -= dropped
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.bytes = 0
+
+
+#: At most 64 MB of results are kept.
+MEMO_BYTES = 64 * 2**20
+_MEMO = Memo(MEMO_BYTES)
 
 
 def clear_memo() -> None:
-    _RESULTS.clear()
+    _MEMO.clear()
 
 
 def _data_version() -> tuple:
@@ -351,14 +460,11 @@ def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapper(*args: Any) -> Any:
-        try:
-            key = (f.__name__, _hashable(list(args)), _data_version())
-            hash(key)
-        except TypeError:
-            key = None
-        if key is not None and key in _RESULTS:
-            _RESULTS.move_to_end(key)
-            return _RESULTS[key]
+        args = tuple(trim_blank_rows(a) for a in args)
+        key = memo_key(f.__name__, args, _data_version())
+        found, out = _MEMO.get(key)
+        if found:
+            return out
         try:
             out = f(*args)
         except ArgError as exc:
@@ -372,10 +478,7 @@ def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
             return f"#VALUE! {f.__name__} could not compute this: check the arguments"
         if isinstance(out, str) and out.startswith("#"):
             out = _short(out)
-        if key is not None:
-            _RESULTS[key] = out
-            if len(_RESULTS) > MEMO_SIZE:
-                _RESULTS.popitem(last=False)
+        _MEMO.put(key, out)
         return out
 
     return wrapper

@@ -37,6 +37,8 @@ from xlsmallcap.excel import (
 )
 
 CATEGORY = "xlsmallcap"
+#: Rows CHART_SERIES spills at most (about 80 years of trading days).
+MAX_CHART_POINTS = 20_000
 
 
 def arg(name: str, doc: str):
@@ -200,7 +202,7 @@ def CHART_SERIES(kind, small=None, bench=None, as_of=None, points=None, headers=
     k = as_choice(kind, "kind", api.CHART_KINDS, "rs")
     when = as_date(as_of)
     _, s, _, b = _pair(small, bench, "bench", st, when)
-    n = as_int(points, "points", 252)
+    n = as_int(points, "points", 252, unit="rows", maximum=MAX_CHART_POINTS)
     df = api.chart_series(k, s, b, when, n, st)
     rows = frame_table(df, as_bool(headers, "headers", True))
     pad = [[None] * (df.shape[1] + 1)] * (n - len(df))

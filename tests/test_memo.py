@@ -1,0 +1,123 @@
+"""The memo of results: typed keys, ranges by digest, bounded in bytes; whole columns trimmed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import tracemalloc
+
+import pytest
+
+from xlsmallcap import excel, udfs
+from xlsmallcap.excel import Memo, clear_memo, memo_key, trim_blank_rows
+
+WHOLE_COLUMN = 1_048_576
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memo():
+    clear_memo()
+    yield
+    clear_memo()
+
+
+def test_trailing_blank_rows_go_and_rows_inside_stay():
+    rows = [[1, 2], [None, None], [3, 4]] + [[None, None]] * 10
+    assert trim_blank_rows(rows) == [[1, 2], [None, None], [3, 4]]
+    # blank rows inside *and* after, so the quick count does not match: the slow path
+    rows = [[1, 2]] + [[None, None]] * 5 + [[3, 4]] + [[None, None]] * 40
+    assert trim_blank_rows(rows) == [[1, 2]] + [[None, None]] * 5 + [[3, 4]]
+    # "" from formulas at the end is blank too; a lone value in the last row keeps everything
+    assert trim_blank_rows([[1, 2], ["", None], [None, ""]]) == [[1, 2]]
+    tail_value = [[1, 2]] + [[None, None]] * 100 + [[None, 7]]
+    assert trim_blank_rows(tail_value) is tail_value
+    assert trim_blank_rows("SPY") == "SPY" and trim_blank_rows([["SPY"]]) == [["SPY"]]
+
+
+def test_a_whole_column_gives_the_answer_of_its_filled_rows():
+    from xlsmallcap.data.store import get_store
+
+    iwm = get_store().series("IWM").iloc[-300:]
+    filled = [[d.to_pydatetime(), float(v)] for d, v in iwm.items()]
+    whole = filled + [[None, None] for _ in range(WHOLE_COLUMN - len(filled))]
+    expected = udfs.REL_PERF(63.0, filled, "SPY")
+    clear_memo()
+    assert isinstance(expected, float)
+    assert udfs.REL_PERF(63.0, whole, "SPY") == expected
+
+
+def test_keys_tell_true_one_and_one_point_zero_apart_and_are_short():
+    v = ("v",)
+    keys = {memo_key("F", (x,), v) for x in (True, 1, 1.0, "1", None)}
+    assert len(keys) == 5
+    big = [[float(i), None] for i in range(100_000)]
+    assert len(memo_key("F", (big,), v)) == 32
+    assert memo_key("F", (big,), v) != memo_key("F", (big[:-1] + [[1.0, None]],), v)
+    assert memo_key("F", (1.0,), ("v", 1)) != memo_key("F", (1.0,), ("v", 2))
+    assert memo_key("F", (1.0,), v) != memo_key("G", (1.0,), v)
+
+
+def test_a_range_argument_is_not_kept_after_the_call():
+    from xlsmallcap.data.store import get_store
+
+    iwm = get_store().series("IWM").iloc[-300:]
+    udfs.REL_PERF(63.0, None, "SPY")   # loads what every call needs before measuring
+    tracemalloc.start()
+    try:
+        whole = [[d.to_pydatetime(), float(v)] for d, v in iwm.items()] + \
+            [[None, None] for _ in range(200_000)]
+        assert isinstance(udfs.REL_PERF(63.0, whole, "SPY"), float)
+        del whole
+        gc.collect()
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert kept < 2_000_000, f"{kept:,} bytes kept after the call"
+    assert len(excel._MEMO) == 2   # the warm-up call and this one
+
+
+def test_the_memo_stays_within_its_byte_bound_dropping_the_oldest():
+    memo = Memo(max_bytes=4_000_000)
+    block = [[float(i)] * 10 for i in range(1_000)]     # about 0.4 MB counted
+    for i in range(20):
+        memo.put(bytes([i]) * 32, block)
+        assert memo.bytes <= memo.max_bytes
+    assert 2 <= len(memo) < 20
+    assert memo.get(bytes([19]) * 32) == (True, block)
+    assert memo.get(bytes([0]) * 32) == (False, None)
+    memo.put(b"h" * 32, [[0.0] * 100] * 10_000)         # a result of a quarter or more
+    assert memo.get(b"h" * 32) == (False, None)
+
+
+def test_a_huge_chart_request_is_refused_not_kept():
+    out = udfs.CHART_SERIES("rs", None, None, None, 5e7)
+    assert out == "#NUM! points must be at most 20,000 rows (got 5e+07)"
+    assert excel._MEMO.bytes < 10_000
+
+
+def test_the_memo_bound_holds_over_many_distinct_calls():
+    for n in range(2_000, 20_001, 2_000):
+        out = udfs.CHART_SERIES("rs", None, None, None, float(n))
+        assert len(out) == n + 1
+    assert excel._MEMO.bytes <= excel.MEMO_BYTES
+
+
+def test_repeated_calls_are_answered_from_the_memo_only_for_the_same_day(monkeypatch):
+    calls = []
+    real = udfs.relative_performance
+
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(udfs, "relative_performance", counting)
+    first = udfs.REL_PERF(63.0)
+    assert udfs.REL_PERF(63.0) == first and len(calls) == 1
+
+    class Tomorrow(dt.date):
+        @classmethod
+        def today(cls):
+            return dt.date(2099, 1, 2)
+
+    monkeypatch.setattr(excel.dt, "date", Tomorrow)
+    assert udfs.REL_PERF(63.0) == first and len(calls) == 2
