@@ -96,6 +96,62 @@ def bench_udfs(repeat: int) -> None:
             f"{med / medb:.2f}x", "<= 3x and <= 0.3 ms")
 
 
+def bench_whole_column(repeat: int) -> None:
+    """``REL_PERF(63, <A:B: 6,000 filled rows of 1,048,576>, "SPY")``: our part (trim, key,
+    parse, compute) on the first and on a repeated call, each against the same 6,000 rows as
+    a bounded range (each call receives new lists, as from xlwings), and, for scale, the whole
+    call through xlwings' own Windows path, which converts COM's tuples before we are called."""
+    import datetime as dt
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from windows_xlwings import TimeType, windows_xlwings
+
+    from xlsmallcap import udfs
+    from xlsmallcap.data.store import get_store
+    from xlsmallcap.excel import clear_memo
+
+    iwm = get_store().series("IWM").iloc[-6000:]
+    filled = [[d.to_pydatetime(), float(v)] for d, v in iwm.items()]
+    rows = filled + [[None, None] for _ in range(1_048_576 - len(filled))]
+    udfs.REL_PERF(63.0, None, "SPY")           # data loaded once, as in a running Excel
+
+    def calls(source: list) -> tuple[list[float], list[float]]:
+        first, again = [], []
+        for _ in range(repeat):
+            clear_memo()
+            a, b = [list(r) for r in source], [list(r) for r in source]
+            t = time.perf_counter()
+            udfs.REL_PERF(63.0, a, "SPY")
+            first.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            udfs.REL_PERF(63.0, b, "SPY")
+            again.append(time.perf_counter() - t)
+        return first, again
+
+    first, again = calls(rows)
+    first_b, again_b = calls(filled)              # baseline: the same data as A1:B6000
+    for name, t, tb, target in (("first call", first, first_b, "<= 50 ms"),
+                                ("repeated call", again, again_b, "<= 1 ms (issue #12)")):
+        med, med_b = statistics.median(t), statistics.median(tb)
+        row(f"REL_PERF(63, A:B whole column) {name}", f"{med * 1e3:.1f} ms",
+            f"{med_b * 1e3:.1f} ms", f"{med / med_b:.1f}x", target)
+    utc = dt.timezone.utc
+    com = tuple((TimeType(d.year, d.month, d.day, tzinfo=utc), v) for d, v in filled) + \
+        tuple((None, None) for _ in range(1_048_576 - len(filled)))
+    with windows_xlwings() as (xlw_udfs, module):
+        xlw_udfs.get_udf_module = lambda name, book: module
+        conv = []
+        for _ in range(max(3, repeat // 3)):
+            clear_memo()
+            t = time.perf_counter()
+            xlw_udfs.call_udf("xlsmallcap.udfs", "REL_PERF", (63.0, com, "SPY"))
+            conv.append(time.perf_counter() - t)
+    med = statistics.median(conv)
+    row("same, whole call through xlwings' Windows path", f"{med * 1e3:.0f} ms",
+        f"{statistics.median(first) * 1e3:.1f} ms", f"{med / statistics.median(first):.0f}x",
+        "(informational: xlwings' conversion)")
+
+
 def bench_verdict(repeat: int, noise_paths: int) -> None:
     """The verdict's speed for a new as_of, its stability on real data and its noise rate."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -229,6 +285,7 @@ def main() -> None:
           f"{platform.python_version()}, {platform.system()} {platform.release()}")
     print(f"{'figure':<44} {'value':>12} {'baseline':>12} {'ratio':>8}   target")
     bench_udfs(rep)
+    bench_whole_column(rep)
     bench_verdict(rep, 300 if args.quick else 1000)
     bench_import(max(rep, 11))
     bench_refresh(3 if args.quick else 5)

@@ -81,8 +81,23 @@ def test_every_function_and_argument_is_in_the_vba(vba):
 
 def test_vba_calls_python_through_xlpy(vba):
     assert 'REL_PERF = XLPy.CallUDF("xlsmallcap.udfs", "REL_PERF", Array(window, small, ' \
-           'benchmarks, as_of, headers), ThisWorkbook, Application.Caller)' in vba
+           'benchmarks, as_of, headers, Application.Caller.Parent.Parent.Date1904), ' \
+           'ThisWorkbook, Application.Caller)' in vba
     assert "Sub XLSC_UPDATE_DATA()" in vba
+
+
+def test_every_dated_function_hands_python_its_workbooks_date_system(vba):
+    """The workbook's date system travels in a hidden last argument that VBA fills in: the
+    user never types it, and a serial from a 1904 book is read in that system."""
+    calls = dict(re.findall(r'^\s*(\w+) = XLPy\.CallUDF\("xlsmallcap\.udfs", "\w+", '
+                            r'Array\(([^)]*)\)', vba, flags=re.M))
+    for name, args in EXPECTED.items():
+        hidden = "Application.Caller.Parent.Parent.Date1904"
+        passed = [a.strip() for a in calls[name].split(",")] if calls[name] else []
+        if name == "DATA_STATUS":
+            assert passed == args
+        else:
+            assert passed == [*args, hidden], name
 
 
 def test_no_vba_reserved_word_is_an_argument(vba):

@@ -48,6 +48,9 @@ def windows_xlwings():
         sys.modules[n] = _Stub(n)
     sys.modules["pywintypes"].TimeType = TimeType
     sys.modules["pywintypes"].com_error = type("com_error", (Exception,), {})
+    # xlwings hands dates back to COM as UTC datetimes made with pywin32's timezone
+    sys.modules["win32timezone"].TimeZoneInfo = types.SimpleNamespace(
+        utc=lambda: dt.timezone.utc)
     sys.modules["pythoncom"].__file__ = "pythoncom.dll"
     sys.modules["win32com"].client = sys.modules["win32com.client"]
     for k in ("PyDLL", "windll", "oledll"):

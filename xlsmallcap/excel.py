@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import inspect
 import math
 import pickle
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +29,10 @@ from xlsmallcap.data.errors import DataError, UnknownSeriesError
 from xlsmallcap.dates import DateError, parse_date
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+#: The workbook's date system for the call being answered (``Workbook.Date1904``).
+DATE_1904: ContextVar[bool] = ContextVar("date1904", default=False)
+#: Largest serial of each date system (9999-12-31).
+_MAX_SERIAL = {False: 2958465, True: 2957003}
 
 
 class ArgError(ValueError):
@@ -86,9 +92,7 @@ def as_date(v: Any, name: str = "as_of") -> pd.Timestamp | None:
     if isinstance(v, bool):
         raise ArgError(f"#VALUE! {name} must be a date (got {v})")
     if isinstance(v, (int, float)):
-        if not math.isfinite(v) or v < 1 or v > 2958465:
-            raise ArgError(f"#VALUE! {name} must be a date (got {v:g})")
-        return pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=int(v)))
+        return serial_date(v, name, DATE_1904.get())
     if isinstance(v, str):
         text = v.strip()
         if _error_cell(text):
@@ -98,6 +102,25 @@ def as_date(v: Any, name: str = "as_of") -> pd.Timestamp | None:
         except DateError as exc:
             raise ArgError(f"#VALUE! {exc}") from None
     raise ArgError(f"#VALUE! {name} must be a date (got {type(v).__name__})")
+
+
+def serial_date(v: float, name: str, date1904: bool = False) -> pd.Timestamp:
+    """The day an Excel serial number stands for, in the workbook's date system.
+
+    1900 system: 1 is 1900-01-01 and 59 is 1900-02-28; 60 is Excel's 1900-02-29, a day that
+    never was (kept from Lotus 1-2-3), so it is refused; from 61 (1900-03-01) on, the day is
+    1899-12-30 plus the serial. 1904 system (``Workbook.Date1904``, old Mac books): 0 is
+    1904-01-01. A time of day (the fraction) is dropped; serials beyond 9999-12-31 are refused.
+    """
+    top = _MAX_SERIAL[date1904]
+    if not math.isfinite(v) or v < (0 if date1904 else 1) or v >= top + 1:
+        raise ArgError(f"#VALUE! {name} must be a date (got {_shown(float(v))})")
+    n = int(v)
+    if date1904:
+        return pd.Timestamp(dt.datetime(1904, 1, 1) + dt.timedelta(days=n))
+    if n == 60:
+        raise ArgError(f"#VALUE! {name}: serial 60 is 1900-02-29, a day that never was")
+    return pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=n if n > 60 else n + 1))
 
 
 def as_int(v: Any, name: str, default: int | None = None, minimum: int = 1,
@@ -458,14 +481,22 @@ def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
     Results are memoised for identical arguments until the data changes.
     """
 
+    params = list(inspect.signature(f).parameters)
+    system_at = params.index("date1904") if "date1904" in params else None
+
     @functools.wraps(f)
     def wrapper(*args: Any) -> Any:
+        system: Any = None
+        if system_at is not None and len(args) > system_at:
+            system, args = args[system_at], args[:system_at] + args[system_at + 1:]
         args = tuple(trim_blank_rows(a) for a in args)
-        key = memo_key(f.__name__, args, _data_version())
+        key = memo_key(f.__name__, (*args, system), _data_version())
         found, out = _MEMO.get(key)
         if found:
             return out
+        token = None
         try:
+            token = DATE_1904.set(as_bool(system, "date1904", False))
             out = f(*args)
         except ArgError as exc:
             out = _short(str(exc))
@@ -476,6 +507,9 @@ def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
             return "#NUM! out of memory"
         except Exception:  # the UDF server must survive anything; not memoised, no Python text
             return f"#VALUE! {f.__name__} could not compute this: check the arguments"
+        finally:
+            if token is not None:
+                DATE_1904.reset(token)
         if isinstance(out, str) and out.startswith("#"):
             out = _short(out)
         _MEMO.put(key, out)

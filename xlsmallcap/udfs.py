@@ -45,6 +45,15 @@ def arg(name: str, doc: str):
     """``xw.arg`` with ``err_to_str=True``: an error cell reaches us as ``"#N/A"`` (and is
     answered with that error), instead of xlwings' default of turning it into a blank."""
     return xw.arg(name, doc=doc, err_to_str=True)
+def date_system(f):
+    """The hidden last argument ``date1904``: on Windows, VBA hands each call its workbook's
+    date system (``Workbook.Date1904``); xlwings Lite and Server cannot see it, so there it is
+    an optional argument. (A new ``xw.arg`` each time: xlwings consumes its ``vba`` option.)"""
+    return xw.arg("date1904", doc="TRUE if this workbook uses the 1904 date system "
+                  "(default FALSE)", err_to_str=True,
+                  vba="Application.Caller.Parent.Parent.Date1904")(f)
+
+
 SMALL_DOC = "Small-cap ticker (default IWM) or a range of dates and prices"
 BENCH_DOC = "Large-cap tickers, e.g. \"SPY,QQQ\" or a range (default SPY, QQQ, DIA)"
 LARGE_DOC = "Large-cap ticker (default SPY) or a range of dates and prices"
@@ -77,8 +86,10 @@ def _rotation(small, benchmarks, as_of, lookback, short_window):
 @arg("as_of", doc=AS_OF_DOC)
 @arg("lookback", doc="Trading days of the persistence test (default 63, three months)")
 @arg("short_window", doc="Trading days of the 'ahead now' window (default 21)")
+@date_system
 @excel_function
-def ROTATION_SCORE(small=None, benchmarks=None, as_of=None, lookback=None, short_window=None):
+def ROTATION_SCORE(small=None, benchmarks=None, as_of=None, lookback=None, short_window=None,
+                   date1904=None):
     """Rotation score 0-100: did small caps beat large caps consistently for three months?"""
     r = _rotation(small, benchmarks, as_of, lookback, short_window)
     return number(r.score, "the rotation test (needs lookback + short_window + 1 days)")
@@ -89,8 +100,9 @@ def ROTATION_SCORE(small=None, benchmarks=None, as_of=None, lookback=None, short
 @arg("benchmarks", doc=BENCH_DOC)
 @arg("as_of", doc=AS_OF_DOC)
 @arg("with_reason", doc="TRUE adds the one-line reason (default FALSE)")
+@date_system
 @excel_function
-def ROTATION_VERDICT(small=None, benchmarks=None, as_of=None, with_reason=None):
+def ROTATION_VERDICT(small=None, benchmarks=None, as_of=None, with_reason=None, date1904=None):
     """Rotation / Emerging rotation / Diversification / Bobbling / Large-cap leadership."""
     r = _rotation(small, benchmarks, as_of, None, None)
     if not r.verdict:
@@ -105,9 +117,10 @@ def ROTATION_VERDICT(small=None, benchmarks=None, as_of=None, with_reason=None):
 @arg("lookback", doc="Trading days of the persistence test (default 63)")
 @arg("short_window", doc="Trading days of the 'ahead now' window (default 21)")
 @arg("headers", doc="TRUE (default) spills a header row")
+@date_system
 @excel_function
 def ROTATION_DETAIL(small=None, benchmarks=None, as_of=None, lookback=None, short_window=None,
-                    headers=None):
+                    headers=None, date1904=None):
     """Spills the verdict's evidence and the score's components with labels (two columns)."""
     r = _rotation(small, benchmarks, as_of, lookback, short_window)
     e = r.evidence
@@ -133,8 +146,9 @@ def ROTATION_DETAIL(small=None, benchmarks=None, as_of=None, lookback=None, shor
 @arg("as_of", doc=AS_OF_DOC)
 @arg("side", doc="small (default): p that small caps lead by chance; large: the same for "
                     "large caps")
+@date_system
 @excel_function
-def ROTATION_PVALUE(small=None, benchmarks=None, as_of=None, side=None):
+def ROTATION_PVALUE(small=None, benchmarks=None, as_of=None, side=None, date1904=None):
     """One-sided p-value of the rotation test: below 0.05 is a lead chance rarely gives."""
     r = _rotation(small, benchmarks, as_of, None, None)
     p = {"small": r.p_value, "large": r.p_large}[as_choice(side, "side", ["small", "large"],
@@ -149,8 +163,9 @@ def ROTATION_PVALUE(small=None, benchmarks=None, as_of=None, side=None):
                         "\"SPY,QQQ,DIA\", spill a row")
 @arg("as_of", doc=AS_OF_DOC)
 @arg("headers", doc="TRUE (default) puts benchmark names above a spilled row")
+@date_system
 @excel_function
-def REL_PERF(window, small=None, benchmarks=None, as_of=None, headers=None):
+def REL_PERF(window, small=None, benchmarks=None, as_of=None, headers=None, date1904=None):
     """Relative total return of small caps vs the S&P 500 (or each benchmark asked for)."""
     st = get_store()
     w = as_int(window, "window")
@@ -172,9 +187,10 @@ def REL_PERF(window, small=None, benchmarks=None, as_of=None, headers=None):
 @arg("as_of", doc=AS_OF_DOC)
 @arg("start_date", doc="First date to spill (default: one year before as_of)")
 @arg("headers", doc="TRUE (default) spills a header row")
+@date_system
 @excel_function
 def REL_PERF_SERIES(window=None, small=None, bench=None, as_of=None, start_date=None,
-                    headers=None):
+                    headers=None, date1904=None):
     """Spills dates and the rolling relative return, for charts."""
     st = get_store()
     w = as_int(window, "window", 63)
@@ -195,8 +211,10 @@ def REL_PERF_SERIES(window=None, small=None, bench=None, as_of=None, start_date=
 @arg("as_of", doc=AS_OF_DOC)
 @arg("points", doc="Rows to spill below the header (default 252); always this many")
 @arg("headers", doc="TRUE (default) spills a header row")
+@date_system
 @excel_function
-def CHART_SERIES(kind, small=None, bench=None, as_of=None, points=None, headers=None):
+def CHART_SERIES(kind, small=None, bench=None, as_of=None, points=None, headers=None,
+                 date1904=None):
     """Spills a fixed-size block of chart data: dates then values (blank rows pad the top)."""
     st = get_store()
     k = as_choice(kind, "kind", api.CHART_KINDS, "rs")
@@ -214,8 +232,9 @@ def CHART_SERIES(kind, small=None, bench=None, as_of=None, points=None, headers=
 @arg("weeks", doc="Weeks of retail money-fund net flows (default 52)")
 @arg("output", doc="stickiness (default), retained (share of the last hiking phase's "
                       "inflow still there), flow_bn or flow_pct")
+@date_system
 @excel_function
-def CASH_STICKINESS(as_of=None, weeks=None, output=None):
+def CASH_STICKINESS(as_of=None, weeks=None, output=None, date1904=None):
     """0-1: percentile of retail money-fund net flows (ex interest) among all past windows."""
     r = api.cash(as_date(as_of), as_int(weeks, "weeks", 52, unit="weeks"), store=get_store())
     fields = {"stickiness": r.value, "retained": r.retained, "flow_bn": r.flow_bn,
@@ -228,8 +247,9 @@ def CASH_STICKINESS(as_of=None, weeks=None, output=None):
 @arg("weeks", doc="Weeks of flows (default 13)")
 @arg("as_of", doc=AS_OF_DOC)
 @arg("output", doc="bn (default, $bn) or pct (share of assets)")
+@date_system
 @excel_function
-def CASH_FLOWS(weeks=None, as_of=None, output=None):
+def CASH_FLOWS(weeks=None, as_of=None, output=None, date1904=None):
     """Net flow into retail money funds over N weeks: asset change minus interest earned."""
     bn, pct, _ = api.cash_flows(as_int(weeks, "weeks", 13, unit="weeks"), as_date(as_of),
                                 get_store())
@@ -240,8 +260,9 @@ def CASH_FLOWS(weeks=None, as_of=None, output=None):
 @xw.func(category=CATEGORY)
 @arg("as_of", doc=AS_OF_DOC)
 @arg("headers", doc="TRUE (default) spills a header row")
+@date_system
 @excel_function
-def EASING_CYCLES(as_of=None, headers=None):
+def EASING_CYCLES(as_of=None, headers=None, date1904=None):
     """Spills every easing cycle since 1985: money-fund net flows after the first cut."""
     rows = [[e.cycle.first_cut, e.cycle.peak_rate, e.hike_inflow_bn,
              *(v for h in sorted(e.after) for v in e.after[h]), e.elapsed_weeks, e.now_pct,
@@ -262,9 +283,10 @@ def EASING_CYCLES(as_of=None, headers=None):
 @arg("horizon", doc="0 = the same week (default); h = the h following weeks")
 @arg("sample", doc="all (default) or easing (the 52 weeks after each first cut)")
 @arg("output", doc="slope (default), low, high, t, n, correlation or answer")
+@date_system
 @excel_function
 def CASH_TO_SMALLCAPS(small=None, large=None, as_of=None, horizon=None, sample=None,
-                      output=None):
+                      output=None, date1904=None):
     """Small-minus-large return per 1% of assets leaving money funds (Newey-West, 95%)."""
     st = get_store()
     when = as_date(as_of)
@@ -281,8 +303,9 @@ def CASH_TO_SMALLCAPS(small=None, large=None, as_of=None, horizon=None, sample=N
 @xw.func(category=CATEGORY)
 @arg("as_of", doc=AS_OF_DOC)
 @arg("output", doc="ratio (default), p_value, elections or other_years")
+@date_system
 @excel_function
-def ELECTION_VOL(as_of=None, output=None):
+def ELECTION_VOL(as_of=None, output=None, date1904=None):
     """Aug-Oct market volatility in US election years over other years, with a p-value."""
     r = api.election(as_date(as_of), get_store())
     fields = {"ratio": r.ratio, "p_value": r.p_value, "elections": r.elections,
@@ -298,8 +321,10 @@ def ELECTION_VOL(as_of=None, output=None):
 @arg("rate", doc="DGS2 (2-year yield, default) or DFF (fed funds)")
 @arg("window", doc="Trading days of weekly steps (default 252)")
 @arg("output", doc="per_cut (default), se (Newey-West), t, n or significance")
+@date_system
 @excel_function
-def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None, output=None):
+def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None, output=None,
+                     date1904=None):
     """Relative return of small vs large caps per 1 pp rate cut (positive = cuts help)."""
     st = get_store()
     when = as_date(as_of)
@@ -323,8 +348,9 @@ def RATE_SENSITIVITY(small=None, large=None, as_of=None, rate=None, window=None,
 @arg("as_of", doc=AS_OF_DOC)
 @arg("window", doc="Trading days (default 63)")
 @arg("measure", doc="ratio (default), vol_small, vol_large, drawdown or beta")
+@date_system
 @excel_function
-def VOL_RATIO(small=None, large=None, as_of=None, window=None, measure=None):
+def VOL_RATIO(small=None, large=None, as_of=None, window=None, measure=None, date1904=None):
     """Realized volatility of small caps over large caps (or drawdown / beta)."""
     st = get_store()
     when = as_date(as_of)
@@ -340,8 +366,9 @@ def VOL_RATIO(small=None, large=None, as_of=None, window=None, measure=None):
 @arg("small", doc=SMALL_DOC)
 @arg("bench", doc=LARGE_DOC)
 @arg("as_of", doc=AS_OF_DOC)
+@date_system
 @excel_function
-def ROTATION_QUADRANT(small=None, bench=None, as_of=None):
+def ROTATION_QUADRANT(small=None, bench=None, as_of=None, date1904=None):
     """Leading / Weakening / Lagging / Improving, from relative strength and its momentum."""
     st = get_store()
     when = as_date(as_of)
@@ -357,8 +384,10 @@ def ROTATION_QUADRANT(small=None, bench=None, as_of=None):
 @arg("horizon", doc="Trading days it must be sustained (default 63)")
 @arg("output", doc="share (default), low, high, events, successes, mean_forward, similar, "
                       "similar_low, similar_high, similar_events, unconditional")
+@date_system
 @excel_function
-def BASE_RATE(as_of=None, surge_days=None, threshold=None, horizon=None, output=None):
+def BASE_RATE(as_of=None, surge_days=None, threshold=None, horizon=None, output=None,
+              date1904=None):
     """Share of small-cap surges since 1926 that became sustained outperformance."""
     r = api.base(as_date(as_of), as_int(surge_days, "surge_days", 5),
                  as_float(threshold, "threshold", 0.03),
@@ -383,9 +412,10 @@ PROPERTIES = {0: "Date", 1: "Close"}
 @arg("headers", doc="0 none, 1 header row (default) - as STOCKHISTORY")
 @arg("property0", doc="0 Date (default), 1 Close")
 @arg("property1", doc="0 Date, 1 Close (default)")
+@date_system
 @excel_function
 def XLSC_HISTORY(stock, start_date, end_date=None, interval=None, headers=None, property0=None,
-                 property1=None):
+                 property1=None, date1904=None):
     """Like STOCKHISTORY, from xlsmallcap's data: dates and adjusted closes (or series values)."""
     st = get_store()
     name, s = as_source(stock, "stock", api.SMALL, st,
