@@ -226,6 +226,32 @@ def track_record_cmd() -> None:
         console.print(in_words(rec) + "\n")
 
 
+@app.command("lite")
+def lite_cmd(
+    folder: Path = typer.Argument(Path("xlsmallcap-lite"),
+                                  help="Folder for main.py and requirements.txt."),
+    requirement: str = typer.Option(None, "--requirement",
+                                    help="How Lite installs the package: a wheel URL you host "
+                                         "(CORS allowed). Default: xlsmallcap on PyPI."),
+    force: bool = typer.Option(False, "--force", help="Replace files already there."),
+) -> None:
+    """Write the main.py and requirements.txt to paste into xlwings Lite (Mac, the web)."""
+    from xlsmallcap.lite import lite_files, write_lite
+
+    if folder.exists() and not folder.is_dir():
+        err.print(f"[red]error[/]: FOLDER {folder} is a file: give a folder")
+        raise typer.Exit(2)
+    there = [n for n in lite_files() if (folder / n).exists()]
+    if there and not force:
+        err.print(f"[red]error[/]: {folder} already has {', '.join(there)}; "
+                  "use --force to replace them")
+        raise typer.Exit(2)
+    for path in write_lite(folder, requirement):
+        console.print(f"wrote {path}")
+    console.print("In Excel: xlwings Lite > Editor: paste main.py, then requirements.txt; "
+                  "the functions use the embedded data (no live download in the browser).")
+
+
 workbook_app = typer.Typer(help="The template workbook.", no_args_is_help=True)
 app.add_typer(workbook_app, name="workbook")
 

@@ -475,17 +475,41 @@ def _short(message: str) -> str:
     return message[: MAX_MESSAGE - 3].rsplit(" ", 1)[0] + "..."
 
 
+class CellError(Exception):
+    """Raised, under xlwings Lite and Server, with the message a cell's error shows."""
+
+
+def _office_js() -> bool:
+    """xlwings' Office.js code path (xlwings Lite and Server: Excel on Mac, the web and
+    Windows without COM): there ``xw.func`` is ``xlwings.server.func``."""
+    import xlwings as xw
+
+    return getattr(xw.func, "__module__", "") == "xlwings.pro.udfs_officejs"
+
+
+#: Answers become raised errors under xlwings Lite and Server, text cells on Windows COM
+#: (where xlwings writes a Python exception's whole text into the cell).
+OFFICE_JS = _office_js()
+
+
 def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Never let an exception reach Excel: bad arguments and errors become ``#...`` messages.
+    """Never let an unexpected exception reach Excel: bad arguments and errors become
+    ``#...`` messages, text in the cell on Windows, a raised :class:`CellError` under xlwings
+    Lite and Server (the cell shows ``#VALUE!``, the message on hover).
 
     Results are memoised for identical arguments until the data changes.
     """
-
     params = list(inspect.signature(f).parameters)
     system_at = params.index("date1904") if "date1904" in params else None
 
     @functools.wraps(f)
     def wrapper(*args: Any) -> Any:
+        out = answer(*args)
+        if OFFICE_JS and isinstance(out, str) and out.startswith("#"):
+            raise CellError(out)   # Office.js shows a real #VALUE!, the message on hover
+        return out
+
+    def answer(*args: Any) -> Any:
         system: Any = None
         if system_at is not None and len(args) > system_at:
             system, args = args[system_at], args[:system_at] + args[system_at + 1:]
