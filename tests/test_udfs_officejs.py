@@ -187,3 +187,27 @@ def test_lite_command_writes_the_two_files(tmp_path):
         "https://example.org/xlsmallcap-0.1.0-py3-none-any.whl\n"
     again = CliRunner().invoke(app, ["lite", str(tmp_path / "lite")])
     assert again.exit_code == 2 and "--force" in again.output
+
+
+@pytest.fixture(scope="module")
+def error_sweep(tmp_path_factory):
+    """Every argument of the Windows sweep, given an error cell as Office.js hands it over."""
+    from test_udfs_windows_path import ARGUMENTS
+
+    calls = []
+    for name, pos, _, n in ARGUMENTS:
+        args = [None] * n
+        if name == "REL_PERF" and pos != 0:
+            args[0] = [[63]]
+        if name == "CHART_SERIES":
+            args[0] = [["rs"]]
+        args[pos] = [[NA]]
+        calls.append((name, args))
+    return ARGUMENTS, run_officejs(calls, tmp_path_factory.mktemp("sweep"))["results"]
+
+
+def test_every_argument_answers_an_error_cell_with_its_error(error_sweep):
+    arguments, results = error_sweep
+    for (name, _, arg, _), res in zip(arguments, results, strict=True):
+        assert res == {"error": "CellError",
+                       "message": f"#N/A {arg} is an error cell (#N/A)"}, (name, res)

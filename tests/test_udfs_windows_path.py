@@ -11,6 +11,7 @@ tuples; xlwings' converters (with our ``err_to_str=True``) do the rest.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from decimal import Decimal
 
 import pytest
@@ -34,6 +35,9 @@ def call():
 
         def run(name, *args):
             clear_memo()
+            params = inspect.signature(getattr(module, name)).parameters
+            if "date1904" in params and len(args) == len(params) - 1:
+                args = (*args, False)   # what VBA adds: Application.Caller's Workbook.Date1904
             out = xlw_udfs.call_udf("xlsmallcap.udfs", name, args)
             return out[0][0] if isinstance(out, list) and len(out) == 1 and \
                 len(out[0]) == 1 else out
