@@ -1,35 +1,23 @@
 """Figures checked against values computed independently from the raw CSVs, for named dates.
 
-The reference values here use only the csv and math modules on the files in shared/data/raw,
-never the package's loaders.
+The reference values here use only the csv and math modules on extracts of the files in
+shared/data/raw committed under tests/fixtures (so these tests run anywhere), never the
+package's loaders.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import statistics
 
 import pytest
-from conftest import RAW
+from conftest import raw_rows
 
 from xlsmallcap import api
 
 
-@pytest.fixture(autouse=True)
-def _needs_raw(raw_dir):
-    return raw_dir
-
-
 def closes(ticker: str) -> dict[str, float]:
-    with open(RAW / "prices" / f"{ticker}.csv", newline="") as fh:
-        return {row["date"]: float(row["c"]) for row in csv.DictReader(fh)}
-
-
-def fred(name: str, date_col: str, value_col: str) -> dict[str, float]:
-    with open(RAW / "macro" / f"{name}.csv", newline="") as fh:
-        return {r[date_col]: float(r[value_col]) for r in csv.DictReader(fh)
-                if r[value_col] not in ("", ".")}
+    return {row["date"]: float(row["c"]) for row in raw_rows(f"prices/{ticker}.csv")}
 
 
 def window_dates(prices: dict[str, float], as_of: str, n: int) -> list[str]:
@@ -155,16 +143,8 @@ def test_cash_is_not_sticky_when_money_funds_shrank(as_of):
 
 
 def test_base_rate_matches_a_naive_loop():
-    with open(RAW / "macro" / "F-F_Research_Data_Factors_daily.csv", encoding="latin-1") as fh:
-        lines = fh.read().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("Date,"))
-    smb = []
-    for line in lines[start + 1:]:
-        parts = [p.strip() for p in line.split(",")]
-        if len(parts) != 5 or not parts[0][:1].isdigit():
-            break
-        if parts[0] <= "2024-05-31":  # June's data came out at the end of July
-            smb.append(float(parts[2]) / 100)
+    smb = [float(r["SMB"]) / 100 for r in raw_rows("macro/F-F_Research_Data_Factors_daily.csv")
+           if r["Date"] <= "2024-05-31"]  # June's data came out at the end of July
     n, sd, hz, sw = len(smb), 5, 63, 21
 
     def comp(a, b):  # compounded return of smb[a:b]

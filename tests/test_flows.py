@@ -5,13 +5,12 @@ Reference values come from the raw CSVs through the csv module, never the packag
 
 from __future__ import annotations
 
-import csv
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import RAW, missing
+from conftest import raw_rows
 
 from xlsmallcap import api, udfs
 from xlsmallcap.core.election import election_vol
@@ -25,13 +24,12 @@ def _embedded():
 
 
 def _read(name: str, date_col: str, value_col: str) -> dict[str, float]:
-    with open(RAW / "macro" / f"{name}.csv", newline="") as fh:
-        return {r[date_col]: float(r[value_col]) for r in csv.DictReader(fh)
-                if r[value_col] not in ("", ".")}
+    return {r[date_col]: float(r[value_col]) for r in raw_rows(f"macro/{name}.csv")
+            if r[value_col] not in ("", ".")}
 
 
 @pytest.fixture(scope="module")
-def raw_flows(raw_dir_module):
+def raw_flows():
     """Weekly flows by hand: A_t - A_{t-1} - A_{t-1} * y_{t-1} / 100 * days / 365, with the
     two known reclassification weeks left out."""
     w = _read("WRMFNS", "DATE", "WRMFNS")
@@ -51,12 +49,6 @@ def raw_flows(raw_dir_module):
         out[cur] = (w[cur], w[prev], interest, None if brk else flow)
     return out
 
-
-@pytest.fixture(scope="module")
-def raw_dir_module():
-    if not RAW.is_dir():
-        missing("shared/data/raw beside this checkout")
-    return RAW
 
 
 @pytest.mark.parametrize("week", ["1990-03-05", "2008-09-22", "2016-01-18", "2020-03-23",
@@ -188,7 +180,7 @@ def test_money_functions_in_cells():
     assert udfs.CASH_STICKINESS("1985-06-30").startswith("#N/A")
 
 
-def test_total_money_funds_beside_retail(raw_dir_module):
+def test_total_money_funds_beside_retail():
     total, quarter, share = api.total_money_funds("2024-07-16")
     assert quarter == pd.Timestamp("2020-10-01") and total == pytest.approx(4336.003)
     retail = _read("WRMFNS", "DATE", "WRMFNS")
