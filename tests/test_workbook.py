@@ -232,7 +232,7 @@ def test_refresh_refuses_a_zip_bomb_and_garbage(tmp_path):
     junk = tmp_path / "junk.xlsx"
     junk.write_bytes(b"not a zip")
     res = CliRunner().invoke(app, ["refresh", str(junk)])
-    assert res.exit_code == 1 and "is not an .xlsx/.xlsm file" in res.output
+    assert res.exit_code == 2 and "is not an .xlsx/.xlsm file" in res.output
     assert junk.read_bytes() == b"not a zip"
 
 

@@ -288,14 +288,19 @@ def refresh_cmd(
         raise typer.Exit(2)
     try:
         report = refresh(book, out)
-    except (WorkbookError, OSError) as exc:
+    except WorkbookError as exc:
         err.print(f"[red]error[/]: {exc}; {book} was not changed")
+        raise typer.Exit(2) from exc
+    except OSError as exc:
+        err.print(f"[red]error[/]: {_os_message(exc)}; {book} was not changed")
         raise typer.Exit(1) from exc
     console.print(report.summary())
     for (sheet, ref), name in sorted(report.unknown.items()):
         err.print(f"[yellow]left alone[/] {sheet}!{ref}: {name}")
     for (sheet, ref), msg in sorted(report.errors.items()):
         err.print(f"[yellow]error value[/] {sheet}!{ref}: {msg}")
+    for (sheet, ref), msg in sorted(report.circular.items()):
+        err.print(f"[yellow]circular[/] {sheet}!{ref}: {msg}; its old value was kept")
 
 
 @app.command("batch")

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lxml import etree
+from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import (
     column_index_from_string,
     coordinate_from_string,
@@ -37,6 +38,9 @@ MAX_PART = 256 * 1024 * 1024
 MAX_PARTS = 10_000
 MAX_RATIO = 200
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+#: Error values a cell stores as errors (``t="e"``), not as text.
+_ERROR_VALUE = re.compile(r"#(N/A|VALUE!|REF!|NAME\?|NUM!|DIV/0!|NULL!|SPILL!|CALC!)")
+_REF = re.compile(r"\$?[A-Z]{1,3}\$?[1-9][0-9]{0,6}")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                           remove_blank_text=False)
 
@@ -62,6 +66,17 @@ class Cell:
     formula: str | None
     array_ref: str | None
     value: Any
+    #: The formula is one of a block Excel saved as a shared formula (filled down or across).
+    shared: bool = False
+
+
+#: Largest array formula a refresh will fill (a whole-column array is refused, not expanded).
+MAX_ARRAY_CELLS = 1_000_000
+
+
+def array_size(ref: str) -> int:
+    c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+    return (c2 - c1 + 1) * (r2 - r1 + 1)
 
 
 def to_excel_value(v: Any) -> Any:
@@ -105,7 +120,13 @@ class Package:
     # -------------------------------------------------------------------------- structure
     def tree(self, part: str) -> etree._ElementTree:
         if part not in self.trees:
-            self.trees[part] = etree.parse(io.BytesIO(self.parts[part]), _PARSER)
+            if part not in self.parts:
+                raise WorkbookError(f"{self.path.name} is damaged: its part {part} is missing")
+            try:
+                self.trees[part] = etree.parse(io.BytesIO(self.parts[part]), _PARSER)
+            except etree.XMLSyntaxError as exc:
+                raise WorkbookError(f"{self.path.name} is damaged: {part} is not well-formed "
+                                    f"XML (line {exc.lineno})") from None
         return self.trees[part]
 
     def _sheets(self) -> dict[str, str]:
@@ -113,7 +134,10 @@ class Package:
         targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{PKG_REL_NS}}}Relationship")}
         out = {}
         for s in self.tree("xl/workbook.xml").getroot().iter(f"{_Q}sheet"):
-            target = targets[s.get(f"{{{REL_NS}}}id")]
+            target = targets.get(s.get(f"{{{REL_NS}}}id"))
+            if target is None or s.get("name") is None:
+                raise WorkbookError(f"{self.path.name} is damaged: sheet "
+                                    f"{s.get('name')!r} has no part")
             part = target.lstrip("/") if target.startswith("/") else \
                 str(PurePosixPath("xl") / target)
             out[s.get("name")] = part
@@ -140,22 +164,54 @@ class Package:
         v = c.find(f"{_Q}v")
         if v is None or v.text is None:
             return None
-        if t == "s":
-            return self.shared_strings[int(v.text)]
-        if t == "b":
-            return v.text == "1"
-        if t in ("str", "e"):
-            return v.text
-        return float(v.text)
+        try:
+            if t == "s":
+                return self.shared_strings[int(v.text)]
+            if t == "b":
+                return v.text == "1"
+            if t in ("str", "e"):
+                return v.text
+            return float(v.text)
+        except (IndexError, ValueError):
+            raise WorkbookError(f"{self.path.name} is damaged: cell {c.get('r')} holds "
+                                f"{v.text[:20]!r}, which is not a valid value of its type") \
+                from None
 
     def cells(self) -> dict[tuple[str, str], Cell]:
+        """Every cell with its formula (a shared formula's followers translated from their
+        master, as Excel does) and cached value. ``refused`` lists array formulas too large
+        to fill, which are treated as single cells."""
         out = {}
+        self.refused: dict[tuple[str, str], str] = {}
         for name, part in self.sheets.items():
+            masters: dict[str, tuple[str, str]] = {}
+            followers = []
             for c in self.tree(part).getroot().iter(f"{_Q}c"):
+                ref = c.get("r")
+                if ref is None or not _REF.fullmatch(ref):
+                    raise WorkbookError(f"{self.path.name} is damaged: a cell in {name} has "
+                                        f"the reference {str(ref)[:12]!r}")
                 f = c.find(f"{_Q}f")
                 formula = f.text if f is not None and f.text else None
                 array = f.get("ref") if f is not None and f.get("t") == "array" else None
-                out[(name, c.get("r"))] = Cell(name, c.get("r"), formula, array, self._decode(c))
+                if array and array_size(array) > MAX_ARRAY_CELLS:
+                    self.refused[(name, ref)] = array
+                    array = None
+                cell = Cell(name, ref, formula, array, self._decode(c))
+                if f is not None and f.get("t") == "shared":
+                    cell.shared = True
+                    if formula:
+                        masters[f.get("si")] = (ref, formula)
+                    else:
+                        followers.append((cell, f.get("si")))
+                out[(name, ref)] = cell
+            for cell, si in followers:
+                if si not in masters:
+                    raise WorkbookError(f"{self.path.name} is damaged: {name}!{cell.ref} "
+                                        f"uses shared formula {si}, which is not there")
+                origin, text = masters[si]
+                cell.formula = Translator("=" + text, origin=origin).translate_formula(
+                    cell.ref)[1:]
         return out
 
     # -------------------------------------------------------------------------- writing
@@ -163,9 +219,14 @@ class Package:
         """Row number -> (row element, column number -> cell element), built once per sheet."""
         if sheet not in self._rows:
             data = self.tree(self.sheets[sheet]).getroot().find(f"{_Q}sheetData")
-            self._rows[sheet] = {
-                int(r.get("r")): (r, {split_ref(c.get("r"))[1]: c for c in r.iterfind(f"{_Q}c")})
-                for r in data.iterfind(f"{_Q}row")}
+            try:
+                self._rows[sheet] = {
+                    int(r.get("r")): (r, {split_ref(c.get("r"))[1]: c
+                                          for c in r.iterfind(f"{_Q}c")})
+                    for r in data.iterfind(f"{_Q}row")}
+            except (TypeError, ValueError):
+                raise WorkbookError(f"{self.path.name} is damaged: a row of {sheet} has no "
+                                    "valid number (Excel writes r= on every row)") from None
         return self._rows[sheet]
 
     def _cell_element(self, sheet: str, ref: str) -> etree._Element:
@@ -220,8 +281,7 @@ class Package:
             etree.SubElement(etree.SubElement(c, f"{_Q}is"), f"{_Q}t").text = str(value)
         else:
             text = str(value)
-            c.set("t", "e" if re.fullmatch(r"#(N/A|VALUE!|REF!|NAME\?|NUM!|DIV/0!|NULL!)",
-                                           text) else "str")
+            c.set("t", "e" if _ERROR_VALUE.fullmatch(text) else "str")
             v.text = text
 
     def set_array_ref(self, sheet: str, anchor: str, ref: str) -> None:

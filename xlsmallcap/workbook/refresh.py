@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from xlsmallcap.workbook.ooxml import (
+    MAX_ARRAY_CELLS,
     Cell,
     Package,
     array_cells,
@@ -35,6 +36,8 @@ class RefreshReport:
     native: list[Key] = field(default_factory=list)
     unknown: dict[Key, str] = field(default_factory=dict)
     errors: dict[Key, str] = field(default_factory=dict)
+    #: Cells left with their old values because their formula depends on itself.
+    circular: dict[Key, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         parts = [f"{len(self.computed)} xlsmallcap formulas", f"{len(self.native)} dependent "
@@ -44,6 +47,8 @@ class RefreshReport:
                          f"{', '.join(sorted(set(self.unknown.values())))})")
         if self.errors:
             parts.append(f"{len(self.errors)} with error values")
+        if self.circular:
+            parts.append(f"{len(self.circular)} circular (left as they were)")
         return f"{self.path.name}: " + ", ".join(parts)
 
 
@@ -135,6 +140,7 @@ class _Engine:
         self.results: dict[Key, Any] = {}
         self._busy: set[Key] = set()
         self.failed: set[Key] = set()
+        self.circular: set[Key] = set()
         self.registry = registry
         self.call_re = re.compile(r"(?<![A-Za-z0-9_.])(" + "|".join(self.udfs) + r")\s*\(",
                                   re.IGNORECASE)
@@ -232,9 +238,13 @@ class _Engine:
     # ------------------------------------------------------------------ values
     def value(self, key: Key, dirty: set[Key]) -> Any:
         anchor = self.anchor_of.get(key, key)
+        if anchor in self.circular:
+            raise RecursionError(f"circular reference through {anchor[0]}!{anchor[1]}")
         if anchor in dirty and anchor not in self.failed and anchor in self.cells:
             try:
                 res = self.evaluate(anchor, dirty)
+            except RecursionError:
+                raise   # a cycle: never computed from the cells' old values
             except Exception:
                 self.failed.add(anchor)  # dependents see its cached value
                 return self.value(key, dirty)
@@ -319,7 +329,24 @@ def _write_fallback(engine: _Engine, cell: Cell, rows: list[list[Any]]) -> None:
             engine.pkg.set_cached(sheet, ref, value, formula_result=False)
 
 
-def _write(pkg: Package, cell: Cell, result: Any, report: RefreshReport) -> None:
+def _blocked(engine: _Engine, cell: Cell, refs: list[list[str]]) -> str | None:
+    """The first cell a result of this shape would overwrite that is not the formula's own:
+    another formula, or a value outside the formula's current block (Excel's #SPILL!)."""
+    own = {ref for row in array_cells(cell.array_ref) for ref in row}
+    for row in refs:
+        for ref in row:
+            if ref == cell.ref:
+                continue
+            other = engine.cells.get((cell.sheet, ref))
+            if other is None:
+                continue
+            if other.formula or (ref not in own and other.value not in (None, "")):
+                return ref
+    return None
+
+
+def _write(engine: _Engine, cell: Cell, result: Any, report: RefreshReport) -> None:
+    pkg = engine.pkg
     key = (cell.sheet, cell.ref)
     if isinstance(result, list) and cell.array_ref:
         rows = len(result)
@@ -327,6 +354,16 @@ def _write(pkg: Package, cell: Cell, result: Any, report: RefreshReport) -> None
         r0, c0 = split_ref(cell.ref)
         new_ref = f"{cell.ref}:{cell_ref(r0 + rows - 1, c0 + cols - 1)}"
         old = {ref for row in array_cells(cell.array_ref) for ref in row}
+        if rows * cols > MAX_ARRAY_CELLS:
+            blocker = "(too many cells)"
+        else:
+            blocker = _blocked(engine, cell, array_cells(new_ref))
+        if blocker is not None:
+            for ref in old:
+                pkg.set_cached(cell.sheet, ref, "#SPILL!" if ref == cell.ref else None)
+            report.errors[key] = (f"#SPILL! its {rows} x {cols} result would overwrite "
+                                  f"{cell.sheet}!{blocker}; nothing else was changed")
+            return
         for i, row in enumerate(result):
             for j in range(cols):
                 ref = cell_ref(r0 + i, c0 + j)
@@ -361,8 +398,12 @@ def refresh(path: Path | str, out: Path | str | None = None) -> RefreshReport:
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)
     report = RefreshReport(Path(out) if out is not None else Path(path))
+    for (sheet, ref), block in pkg.refused.items():
+        report.errors[(sheet, ref)] = (f"#NUM! its array {block} is larger than "
+                                       f"{MAX_ARRAY_CELLS:,} cells; left as it was")
     try:
         ours, dirty = _dirty(engine, report)
+        dirty -= set(pkg.refused)
         _evaluate_all(engine, pkg, ours, dirty, report)
     finally:
         quiet.setLevel(level)
@@ -376,13 +417,18 @@ def _evaluate_all(engine: _Engine, pkg: Package, ours: set[Key], dirty: set[Key]
         cell = engine.cells[key]
         try:
             result = engine.evaluate(key, dirty)
+        except RecursionError as exc:
+            engine.failed.add(key)
+            engine.circular.add(key)
+            report.circular[key] = str(exc) if "circular" in str(exc) else "circular reference"
+            continue
         except Exception as exc:
             engine.failed.add(key)
             names = re.findall(r"([A-Za-z_][A-Za-z0-9_.]*)\s*\(", cell.formula)
             unknown = [n.upper() for n in names if not engine.knows(n.upper())]
             report.unknown[key] = unknown[0] if unknown else f"error: {type(exc).__name__}"
             continue
-        _write(pkg, cell, result, report)
+        _write(engine, cell, result, report)
         if isinstance(result, list) and cell.array_ref:
             _write_fallback(engine, cell, result)
         (report.computed if key in ours else report.native).append(key)

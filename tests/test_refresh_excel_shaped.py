@@ -1,0 +1,228 @@
+"""Refresh of workbooks shaped the way Excel saves them, not the way openpyxl writes them.
+
+Excel saves a formula filled down as a *shared formula* (the first cell holds the text, the
+others only ``<f t="shared" si="0"/>``), strings in ``sharedStrings.xml``, the calculation order
+in ``calcChain.xml`` and dynamic arrays as array formulas flagged by ``cm="1"`` with
+``metadata.xml``. The parts here are written by hand in that shape; every cell is checked after
+the refresh, against values computed from the raw CSV extracts.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from conftest import raw_rows
+from lxml import etree
+from typer.testing import CliRunner
+
+from xlsmallcap.cli import app
+from xlsmallcap.data.store import use_embedded_data
+from xlsmallcap.workbook.refresh import refresh
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+Q = f"{{{NS}}}"
+CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/><Override PartName="/xl/metadata.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>"""  # noqa: E501
+ROOT_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"""  # noqa: E501
+WORKBOOK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Analysis" sheetId="1" r:id="rId1"/></sheets><calcPr calcId="191029"/></workbook>"""  # noqa: E501
+WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/><Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata" Target="metadata.xml"/><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"""  # noqa: E501
+SHARED_STRINGS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3" uniqueCount="3"><si><t>as of</t></si><si><t>mine</t></si><si><t>window</t></si></sst>"""  # noqa: E501
+CALC_CHAIN = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="C3" i="1"/><c r="C4"/><c r="C5"/><c r="C6"/><c r="D3"/><c r="E1"/><c r="H1"/><c r="K1"/><c r="K2"/></calcChain>"""  # noqa: E501
+METADATA = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<metadata xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:xda="http://schemas.microsoft.com/office/spreadsheetml/2017/dynamicarray"><metadataTypes count="1"><metadataType name="XLDAPR" minSupportedVersion="120000" copy="1" pasteAll="1" pasteValues="1" merge="1" splitFirst="1" rowColShift="1" clearFormats="1" clearComments="1" assign="1" coerce="1" cellMeta="1"/></metadataTypes><futureMetadata name="XLDAPR" count="1"><bk><extLst><ext uri="{bdbb8cdc-fa1e-496e-a857-3c3f30c029c3}"><xda:dynamicArrayProperties fDynamic="1" fCollapsed="0"/></ext></extLst></bk></futureMetadata><cellMetadata count="1"><bk><rc t="1" v="0"/></bk></cellMetadata></metadata>"""  # noqa: E501
+SHEET = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:L6"/><sheetData>
+<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" s="1"><v>45489</v></c><c r="E1" t="str" cm="1"><f t="array" ref="E1:F3">ROTATION_DETAIL(,,$B$1)</f><v>stale</v></c><c r="F1"><v>0</v></c><c r="H1" cm="1"><f t="array" ref="H1:I1">XLSC_HISTORY("IWM",$B$1,$B$1+6,0,0)</f><v>1</v></c><c r="I1"><v>2</v></c><c r="K1"><f>ROTATION_SCORE(,,K2)</f><v>11</v></c><c r="L1"><v>42</v></c></row>
+<row r="2"><c r="A2" t="s"><v>2</v></c><c r="E2"><v>0</v></c><c r="F2"><v>0</v></c><c r="K2"><f>K1+1</f><v>12</v></c></row>
+<row r="3"><c r="A3"><v>5</v></c><c r="C3"><f t="shared" ref="C3:C6" si="0">REL_PERF(A3,,"SPY",$B$1)</f><v>0</v></c><c r="D3"><f>C3*100</f><v>0</v></c><c r="E3"><v>0</v></c><c r="F3"><v>0</v></c></row>
+<row r="4"><c r="A4"><v>21</v></c><c r="C4"><f t="shared" si="0"/><v>0</v></c><c r="H4" t="s"><v>1</v></c></row>
+<row r="5"><c r="A5"><v>63</v></c><c r="C5"><f t="shared" si="0"/><v>0</v></c></row>
+<row r="6"><c r="A6"><v>126</v></c><c r="C6"><f t="shared" si="0"/><v>0</v></c></row>
+</sheetData></worksheet>"""  # noqa: E501
+STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf xfId="0"/><xf numFmtId="164" xfId="0" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"""  # noqa: E501
+PARTS = {"[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": ROOT_RELS,
+         "xl/workbook.xml": WORKBOOK, "xl/_rels/workbook.xml.rels": WORKBOOK_RELS,
+         "xl/worksheets/sheet1.xml": SHEET, "xl/sharedStrings.xml": SHARED_STRINGS,
+         "xl/calcChain.xml": CALC_CHAIN, "xl/metadata.xml": METADATA, "xl/styles.xml": STYLES}
+
+
+def write_book(path, parts: dict[str, str | bytes]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in parts.items():
+            zf.writestr(name, text if isinstance(text, bytes) else text.encode())
+
+
+def sheet_cells(path) -> dict[str, tuple[str | None, str | None, str | None]]:
+    """Every cell of the sheet: (type, formula element as text, cached value)."""
+    with zipfile.ZipFile(path) as zf:
+        root = etree.fromstring(zf.read("xl/worksheets/sheet1.xml"))
+    out = {}
+    for c in root.iter(f"{Q}c"):
+        f = c.find(f"{Q}f")
+        v = c.find(f"{Q}v")
+        out[c.get("r")] = (c.get("t"), None if f is None else etree.tostring(f).decode(),
+                           None if v is None else v.text)
+    return out
+
+
+def rel(w: int) -> float:
+    iwm = {r["date"]: float(r["c"]) for r in raw_rows("prices/IWM.csv")}
+    spy = {r["date"]: float(r["c"]) for r in raw_rows("prices/SPY.csv")}
+    days = sorted(d for d in iwm if d <= "2024-07-16")[-(w + 1):]
+    return (iwm[days[-1]] / iwm[days[0]]) / (spy[days[-1]] / spy[days[0]]) - 1
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory):
+    use_embedded_data()
+    path = tmp_path_factory.mktemp("excel") / "saved_by_excel.xlsx"
+    write_book(path, PARTS)
+    report = refresh(path)
+    return path, report, sheet_cells(path)
+
+
+def test_filled_down_shared_formulas_are_all_recomputed(refreshed):
+    _, report, cells = refreshed
+    for ref, w in (("C3", 5), ("C4", 21), ("C5", 63), ("C6", 126)):
+        assert float(cells[ref][2]) == pytest.approx(rel(w), rel=1e-12), ref
+        assert ("Analysis", ref) in report.computed
+    # the followers keep Excel's shared form; the native formula sees the new value
+    assert cells["C4"][1].endswith('t="shared" si="0"/>')
+    assert float(cells["D3"][2]) == pytest.approx(rel(5) * 100, rel=1e-12)
+
+
+def test_a_dynamic_array_grows_into_empty_cells_and_keeps_its_flags(refreshed):
+    path, _, cells = refreshed
+    from xlsmallcap import udfs
+
+    detail = udfs.ROTATION_DETAIL(None, None, "2024-07-16")
+    n = len(detail)
+    assert f'ref="E1:F{n}"' in cells["E1"][1]
+    labels = [cells[f"E{i}"][2] for i in range(2, n + 1)]
+    assert labels[:3] == ["As of", "Verdict", "Verdict since"]
+    assert cells["F3"][2] == "Diversification"          # the verdict at 2024-07-16
+    with zipfile.ZipFile(path) as zf:
+        root = etree.fromstring(zf.read("xl/worksheets/sheet1.xml"))
+    e1 = next(c for c in root.iter(f"{Q}c") if c.get("r") == "E1")
+    assert e1.get("cm") == "1"                           # still a dynamic array for Excel
+
+
+def test_a_spill_into_a_users_cell_is_refused_like_excel(refreshed):
+    _, report, cells = refreshed
+    assert cells["H1"][0] == "e" and cells["H1"][2] == "#SPILL!"
+    assert cells["H4"] == ("s", None, "1")              # the user's "mine" untouched
+    assert ("I1" not in cells) or cells["I1"][2] is None
+    assert 'ref="H1:I1"' in cells["H1"][1]
+    assert report.errors[("Analysis", "H1")].startswith("#SPILL! its 5 x 2 result would "
+                                                        "overwrite Analysis!H4")
+
+
+def test_a_circular_reference_is_reported_and_left_as_it_was(refreshed):
+    _, report, cells = refreshed
+    assert cells["K1"][2] == "11" and cells["K2"][2] == "12"
+    assert set(report.circular) == {("Analysis", "K1"), ("Analysis", "K2")}
+    assert ("Analysis", "K1") not in report.computed
+
+
+def test_everything_else_is_as_excel_saved_it(refreshed):
+    path, _, cells = refreshed
+    assert cells["A1"] == ("s", None, "0") and cells["B1"] == (None, None, "45489")
+    assert cells["L1"] == (None, None, "42")
+    assert [cells[f"A{i}"][2] for i in range(3, 7)] == ["5", "21", "63", "126"]
+    with zipfile.ZipFile(path) as zf:
+        for part in ("xl/calcChain.xml", "xl/metadata.xml", "xl/sharedStrings.xml",
+                     "xl/styles.xml", "xl/workbook.xml", "[Content_Types].xml"):
+            assert zf.read(part) == PARTS[part].encode(), part
+    expected_cells = {"A1", "B1", "E1", "F1", "H1", "I1", "K1", "L1", "A2", "E2", "F2", "K2",
+                      "A3", "C3", "D3", "E3", "F3", "A4", "C4", "H4", "A5", "C5", "A6", "C6"}
+    assert expected_cells <= set(cells)
+    extra = set(cells) - expected_cells
+    assert all(r[0] in "EF" for r in extra)            # only the grown array's cells
+
+
+def _damaged(name: str) -> dict[str, str | bytes]:
+    parts = dict(PARTS)
+    if name == "no workbook rels":
+        del parts["xl/_rels/workbook.xml.rels"]
+    elif name == "no sheet part":
+        del parts["xl/worksheets/sheet1.xml"]
+    elif name == "truncated sheet XML":
+        parts["xl/worksheets/sheet1.xml"] = SHEET[: len(SHEET) // 2]
+    elif name == "bad shared-string index":
+        parts["xl/worksheets/sheet1.xml"] = SHEET.replace('t="s"><v>0</v>', 't="s"><v>99</v>')
+    elif name == "text in a number cell":
+        parts["xl/worksheets/sheet1.xml"] = SHEET.replace("<v>45489</v>", "<v>abc</v>")
+    elif name == "bad cell reference":
+        parts["xl/worksheets/sheet1.xml"] = SHEET.replace('r="L1"', 'r="L0"')
+    elif name == "shared formula without its master":
+        parts["xl/worksheets/sheet1.xml"] = SHEET.replace('si="0">REL_PERF', 'si="7">REL_PERF')
+    elif name == "truncated workbook.xml":
+        parts["xl/workbook.xml"] = WORKBOOK[:60]
+    elif name == "sheet without a relationship":
+        parts["xl/workbook.xml"] = WORKBOOK.replace('r:id="rId1"', 'r:id="rId9"')
+    elif name == "row without a number":
+        parts["xl/worksheets/sheet1.xml"] = SHEET.replace('<row r="6">', "<row>")
+    return parts
+
+
+DAMAGE = ["no workbook rels", "no sheet part", "truncated sheet XML", "bad shared-string index",
+          "text in a number cell", "bad cell reference", "shared formula without its master",
+          "truncated workbook.xml", "sheet without a relationship", "row without a number"]
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_book_gives_one_line_and_exit_2_and_is_not_changed(tmp_path, damage):
+    use_embedded_data()
+    book = tmp_path / "damaged.xlsx"
+    write_book(book, _damaged(damage))
+    before = book.read_bytes()
+    res = CliRunner().invoke(app, ["refresh", str(book)])
+    assert res.exit_code == 2, (damage, res.output)
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) <= 2 and "is damaged" in res.output and "was not changed" in res.output
+    assert "Traceback" not in res.output
+    assert book.read_bytes() == before
+
+
+def test_an_array_over_a_whole_sheet_is_refused_not_expanded(tmp_path):
+    use_embedded_data()
+    book = tmp_path / "huge.xlsx"
+    sheet = SHEET.replace('ref="H1:I1"', 'ref="H1:XFD1048576"')
+    write_book(book, dict(PARTS, **{"xl/worksheets/sheet1.xml": sheet}))
+    report = refresh(book)
+    assert report.errors[("Analysis", "H1")].startswith("#NUM! its array H1:XFD1048576 is "
+                                                        "larger than 1,000,000 cells")
+    cells = sheet_cells(book)
+    assert cells["H1"][2] == "1" and float(cells["C5"][2]) == pytest.approx(rel(63))
+
+
+def test_an_array_result_never_overwrites_another_formula(tmp_path):
+    use_embedded_data()
+    book = tmp_path / "formula_below.xlsx"
+    # a formula of the user's where the ROTATION_DETAIL table would grow
+    sheet = SHEET.replace('<c r="E3"><v>0</v></c>', '<c r="E3"><v>0</v></c>').replace(
+        '<row r="5"><c r="A5"><v>63</v></c>',
+        '<row r="5"><c r="A5"><v>63</v></c><c r="E5"><f>1+1</f><v>2</v></c>')
+    write_book(book, dict(PARTS, **{"xl/worksheets/sheet1.xml": sheet}))
+    report = refresh(book)
+    cells = sheet_cells(book)
+    assert cells["E5"] == (None, "<f xmlns=\"http://schemas.openxmlformats.org/spreadsheetml"
+                                 "/2006/main\">1+1</f>", "2")
+    assert cells["E1"][2] == "#SPILL!" and 'ref="E1:F3"' in cells["E1"][1]
+    assert "Analysis!E5" in report.errors[("Analysis", "E1")]
+
+
+def test_a_refreshed_excel_book_opens_in_openpyxl_with_the_values(refreshed):
+    from openpyxl import load_workbook
+
+    path, _, _ = refreshed
+    ws = load_workbook(path, data_only=True)["Analysis"]
+    assert ws["C5"].value == pytest.approx(rel(63), rel=1e-12)
+    assert ws["H4"].value == "mine" and ws["A1"].value == "as of"
