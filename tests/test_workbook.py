@@ -201,26 +201,58 @@ def test_refresh_is_atomic(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["user.xlsm"]  # no temporary left
 
 
-def test_refresh_killed_mid_write_leaves_the_original(tmp_path):
-    """A refresh process killed at a random point leaves either the old or the new file."""
+@pytest.mark.parametrize("step", ["write", "fsync", "replace", "after_replace"])
+def test_refresh_killed_at_each_write_step_leaves_old_or_new_never_partial(tmp_path, step):
+    """The refresh process is killed (``os._exit``, no clean-up) exactly at each step of the
+    atomic write: half-way through writing the temporary, at its fsync, at the rename, and
+    just after it. The book is the old file or the complete new one, never partial bytes."""
     import sys
-    import time
 
     book = tmp_path / "user.xlsm"
     _rich_workbook(book)
     original = book.read_bytes()
-    for delay in (0.5, 1.5, 2.5):
-        proc = subprocess.Popen([sys.executable, "-c",
-                                 f"from xlsmallcap.workbook.refresh import refresh; "
-                                 f"refresh(r'{book}')"])
-        time.sleep(delay)
-        proc.kill()
-        proc.wait()
-        data = book.read_bytes()
+    code = KILL_AT.format(step=step, book=str(book))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 9, proc.stderr[-2000:]       # killed where it was meant to be
+    data = book.read_bytes()
+    if step == "after_replace":
+        assert data != original
         assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
-        if data != original:  # the refresh finished before the kill: a complete new file
-            assert load_workbook(book, data_only=True)["Mine"]["B1"].value is not None
-        book.write_bytes(original)
+        assert load_workbook(book, data_only=True)["Mine"]["B1"].value is not None
+    else:
+        assert data == original
+
+
+KILL_AT = """
+import os
+from xlsmallcap.data import atomic
+step = {step!r}
+real_fdopen, real_replace = os.fdopen, os.replace
+
+class HalfWriter:
+    def __init__(self, fh):
+        self.fh = fh
+    def __enter__(self):
+        return self
+    def __exit__(self, *a):
+        return False
+    def write(self, data):
+        self.fh.write(data[: len(data) // 2]); self.fh.flush(); os._exit(9)
+
+if step == "write":
+    atomic.os.fdopen = lambda fd, mode: HalfWriter(real_fdopen(fd, mode))
+elif step == "fsync":
+    atomic.os.fsync = lambda fd: os._exit(9)
+elif step == "replace":
+    atomic.os.replace = lambda a, b: os._exit(9)
+else:
+    def replace_then_die(a, b):
+        real_replace(a, b); os._exit(9)
+    atomic.os.replace = replace_then_die
+from xlsmallcap.workbook.refresh import refresh
+refresh(r{book!r})
+"""
 
 
 def test_refresh_refuses_a_zip_bomb_and_garbage(tmp_path):
