@@ -377,3 +377,9 @@ def test_the_template_opens_on_its_stored_values():
     with zipfile.ZipFile(COMMITTED) as zf:
         calc = re.search(rb"<calcPr[^>]*>", zf.read("xl/workbook.xml")).group(0)
     assert b"fullCalcOnLoad" not in calc or b'fullCalcOnLoad="0"' in calc
+
+
+def test_the_template_names_xlsmallcap_not_the_quickstarts_author():
+    core = zipfile.ZipFile(COMMITTED).read("docProps/core.xml").decode()
+    assert "Zumstein" not in core and "Felix" not in core
+    assert "<dc:creator>xlsmallcap</dc:creator>" in core or ">xlsmallcap</dc:creator>" in core

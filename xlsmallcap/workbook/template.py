@@ -428,6 +428,11 @@ def build_formulas(path: Path) -> Path:
     # asks for one by default; xlwings' quickstart does not), so Excel without Python and
     # viewers show numbers, not #NAME?. Excel recalculates when the user asks (Ctrl+Alt+F9).
     wb.calculation.fullCalcOnLoad = False
+    # The quickstart's document properties name its author; this file is xlsmallcap's.
+    props = wb.properties
+    props.creator = props.lastModifiedBy = "xlsmallcap"
+    props.title = "xlsmallcap: small-cap rotation or diversification?"
+    props.subject = "Is the small-cap rally a true rotation out of large caps?"
     buf = io.BytesIO()
     wb.save(buf)
     write_bytes_atomic(path, _normalise(buf.getvalue()))
