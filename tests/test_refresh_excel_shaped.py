@@ -226,3 +226,42 @@ def test_a_refreshed_excel_book_opens_in_openpyxl_with_the_values(refreshed):
     ws = load_workbook(path, data_only=True)["Analysis"]
     assert ws["C5"].value == pytest.approx(rel(63), rel=1e-12)
     assert ws["H4"].value == "mine" and ws["A1"].value == "as of"
+
+
+def test_two_arrays_growing_into_the_same_empty_cells_do_not_overwrite_each_other(tmp_path):
+    use_embedded_data()
+    book = tmp_path / "two_arrays.xlsx"
+    # E1 (ROTATION_DETAIL) grows down column E:F; N5 would grow up to row 5+ into the same
+    # rows only if it shared columns: here a second table anchored inside E1's future block
+    sheet = SHEET.replace(
+        '<row r="6"><c r="A6"><v>126</v></c>',
+        '<row r="6"><c r="A6"><v>126</v></c><c r="E6" cm="1"><f t="array" ref="E6:F6">'
+        'XLSC_HISTORY("SPY",$B$1,$B$1+2,0,0)</f><v>0</v></c>')
+    write_book(book, dict(PARTS, **{"xl/worksheets/sheet1.xml": sheet}))
+    report = refresh(book)
+    cells = sheet_cells(book)
+    # E1's table would cover E6, which holds another formula: E1 spills, E6's table stands
+    assert cells["E1"][2] == "#SPILL!"
+    assert "Analysis!E6" in report.errors[("Analysis", "E1")]
+    assert float(cells["F6"][2]) > 0 and 'ref="E6:F8"' in cells["E6"][1]
+
+
+def test_an_array_never_overwrites_cells_another_array_just_filled(tmp_path):
+    use_embedded_data()
+    book = tmp_path / "crossing.xlsx"
+    # N1's 3 x 2 table fills N1:O3 first (row 1 comes first); M3's would then cover N3
+    sheet = SHEET.replace(
+        '<c r="L1"><v>42</v></c></row>',
+        '<c r="L1"><v>42</v></c><c r="N1" cm="1"><f t="array" ref="N1:N1">'
+        'XLSC_HISTORY("IWM",$B$1,$B$1+2,0,0)</f><v>0</v></c></row>').replace(
+        '<c r="F3"><v>0</v></c></row>',
+        '<c r="F3"><v>0</v></c><c r="M3" cm="1"><f t="array" ref="M3:M3">'
+        'XLSC_HISTORY("SPY",$B$1,$B$1+2,0,0)</f><v>0</v></c></row>')
+    write_book(book, dict(PARTS, **{"xl/worksheets/sheet1.xml": sheet}))
+    report = refresh(book)
+    cells = sheet_cells(book)
+    iwm = {r["date"]: r["c"] for r in raw_rows("prices/IWM.csv")}
+    assert float(cells["O3"][2]) == pytest.approx(float(iwm["2024-07-18"]))
+    assert float(cells["N3"][2]) == 45491.0                  # IWM's third date, not SPY's
+    assert cells["M3"][2] == "#SPILL!"
+    assert "Analysis!N3" in report.errors[("Analysis", "M3")]

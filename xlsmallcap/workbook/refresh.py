@@ -141,6 +141,8 @@ class _Engine:
         self._busy: set[Key] = set()
         self.failed: set[Key] = set()
         self.circular: set[Key] = set()
+        #: Cells an array result was written to in this refresh, and the array's anchor.
+        self.claimed: dict[Key, str] = {}
         self.registry = registry
         self.call_re = re.compile(r"(?<![A-Za-z0-9_.])(" + "|".join(self.udfs) + r")\s*\(",
                                   re.IGNORECASE)
@@ -337,6 +339,9 @@ def _blocked(engine: _Engine, cell: Cell, refs: list[list[str]]) -> str | None:
         for ref in row:
             if ref == cell.ref:
                 continue
+            claimed = engine.claimed.get((cell.sheet, ref))
+            if claimed is not None and claimed != cell.ref:
+                return ref          # another array's result was written there in this refresh
             other = engine.cells.get((cell.sheet, ref))
             if other is None:
                 continue
@@ -358,6 +363,9 @@ def _write(engine: _Engine, cell: Cell, result: Any, report: RefreshReport) -> N
             blocker = "(too many cells)"
         else:
             blocker = _blocked(engine, cell, array_cells(new_ref))
+        # cells of the old block that another array took over in this refresh stay its own
+        old = {ref for ref in old
+               if engine.claimed.get((cell.sheet, ref), cell.ref) == cell.ref}
         if blocker is not None:
             for ref in old:
                 pkg.set_cached(cell.sheet, ref, "#SPILL!" if ref == cell.ref else None)
@@ -367,6 +375,7 @@ def _write(engine: _Engine, cell: Cell, result: Any, report: RefreshReport) -> N
         for i, row in enumerate(result):
             for j in range(cols):
                 ref = cell_ref(r0 + i, c0 + j)
+                engine.claimed[(cell.sheet, ref)] = cell.ref
                 pkg.set_cached(cell.sheet, ref, row[j] if j < len(row) else None)
                 old.discard(ref)
         for ref in old:
