@@ -141,3 +141,28 @@ def test_rate_sensitivity_is_positive_when_cuts_help_small_caps():
     assert r.t < -10 and r.significant
     flipped = rate_sensitivity(large, small, {"R": rate}, window=252)[0]
     assert flipped.per_cut == pytest.approx(-0.02, abs=0.002)
+
+
+# ----------------------------------------------------------------------------- score parts
+@pytest.mark.parametrize("growth, expected", [(-0.05, 1.0), (-0.20, 1.0), (0.0, 0.5),
+                                              (0.025, 0.25), (0.05, 0.0), (0.30, 0.0)])
+def test_funding_from_large_cap_growth_where_no_flows_are_published(growth, expected):
+    from xlsmallcap.core.rotation import funding_score
+
+    assert funding_score(growth) == pytest.approx(expected, abs=1e-15)
+
+
+@pytest.mark.parametrize("rel, expected", [(0.10, 1.0), (0.25, 1.0), (0.05, 0.5), (0.0, 0.0),
+                                           (-0.03, 0.0)])
+def test_magnitude_earns_full_marks_at_10_percent(rel, expected):
+    from xlsmallcap.core.rotation import magnitude_score
+
+    assert magnitude_score(rel) == pytest.approx(expected, abs=1e-15)
+
+
+def test_missing_figures_stay_missing_in_the_score_parts_and_the_words():
+    from xlsmallcap.core import rotation
+
+    nan = float("nan")
+    assert np.isnan(rotation.funding_score(nan)) and np.isnan(rotation.magnitude_score(nan))
+    assert rotation._pct(nan) == "p=n/a" and rotation._pct(0.01234) == "p=0.012"
