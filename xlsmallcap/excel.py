@@ -348,10 +348,6 @@ def frame_table(df: pd.DataFrame, headers: bool, date_header: str = "Date") -> l
     return table(rows)
 
 
-#: One blank row of each width, repeated: compared with a range's tail at C speed.
-_BLANK_ROWS: dict[int, list[list[None]]] = {}
-
-
 def trim_blank_rows(v: Any) -> Any:
     """A range without its trailing blank rows (a whole-column ``A:B`` is 1,048,576 rows of
     which a few thousand are filled); anything else unchanged. Rows inside the data are kept.
@@ -514,8 +510,11 @@ def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
         if system_at is not None and len(args) > system_at:
             system, args = args[system_at], args[:system_at] + args[system_at + 1:]
         args = tuple(trim_blank_rows(a) for a in args)
-        key = memo_key(f.__name__, (*args, system), _data_version())
-        found, out = _MEMO.get(key)
+        try:
+            key: bytes | None = memo_key(f.__name__, (*args, system), _data_version())
+        except Exception:   # e.g. the data folder cannot be read: answer without the memo
+            key = None
+        found, out = _MEMO.get(key) if key is not None else (False, None)
         if found:
             return out
         token = None
@@ -536,7 +535,8 @@ def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
                 DATE_1904.reset(token)
         if isinstance(out, str) and out.startswith("#"):
             out = _short(out)
-        _MEMO.put(key, out)
+        if key is not None:
+            _MEMO.put(key, out)
         return out
 
     return wrapper
