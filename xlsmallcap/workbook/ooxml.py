@@ -111,6 +111,8 @@ class Package:
         self.trees: dict[str, etree._ElementTree] = {}
         self.modified: set[str] = set()
         self._rows: dict[str, dict] = {}
+        #: Array formulas too large to fill, by cell, found by :meth:`cells`.
+        self.refused: dict[tuple[str, str], str] = {}
         if "xl/workbook.xml" not in self.parts:
             raise WorkbookError(f"{self.path.name} has no xl/workbook.xml")
         self.sheets = self._sheets()
@@ -182,7 +184,7 @@ class Package:
         master, as Excel does) and cached value. ``refused`` lists array formulas too large
         to fill, which are treated as single cells."""
         out = {}
-        self.refused: dict[tuple[str, str], str] = {}
+        self.refused.clear()
         for name, part in self.sheets.items():
             masters: dict[str, tuple[str, str]] = {}
             followers = []
