@@ -37,7 +37,7 @@ def test_one_bad_job_fails_alone_and_leaves_no_temporary_file(tmp_path, monkeypa
     for job in jobs:  # links planted where the old code put its temporary files
         (out / f"{job.name}.tmp.xlsm").symlink_to(outside)
     res = run_batch(out, jobs, workers=2)
-    assert [p.name for p in res.written] == ["IWM_vs_SPY_2024-07-16.xlsm"]
+    assert [p.name for p in res.written] == ["IWM_vs_SPY_2024-07-16.xlsx"]
     assert res.failed == {"NOPE_vs_SPY_latest": "unknown ticker or series 'NOPE'"}
     assert outside.read_bytes() == b"keep me"
     assert not list(out.glob(".xlsmallcap-batch-*"))
@@ -98,7 +98,7 @@ def test_a_signal_stops_the_batch_promptly(tmp_path, sig):
     out = tmp_path / "out"
     deadline = time.monotonic() + 90
     def written():
-        return [p for p in out.glob("*.xlsm") if not p.name.startswith(".")]
+        return [p for p in out.glob("*.xlsx") if not p.name.startswith(".")]
 
     while time.monotonic() < deadline and not written():
         time.sleep(0.2)   # wait until the workers are writing workbooks

@@ -14,6 +14,7 @@ import zipfile
 import pytest
 from conftest import raw_rows
 from lxml import etree
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from xlsmallcap.cli import app
@@ -265,3 +266,27 @@ def test_an_array_never_overwrites_cells_another_array_just_filled(tmp_path):
     assert float(cells["N3"][2]) == 45491.0                  # IWM's third date, not SPY's
     assert cells["M3"][2] == "#SPILL!"
     assert "Analysis!N3" in report.errors[("Analysis", "M3")]
+
+
+def test_a_static_report_of_an_excel_book_is_values_only(tmp_path):
+    """--static on Excel's saved shape: shared formulas, a dynamic array and a calculation
+    chain become values (checked against the raw closes); the chain and its references go."""
+    use_embedded_data()
+    src = tmp_path / "saved_by_excel.xlsx"
+    write_book(src, PARTS)
+    out = tmp_path / "report.xlsx"
+    refresh(src, out, static=True)
+    cells = sheet_cells(out)
+    assert all(f is None for _, f, _ in cells.values())
+    for ref, w in (("C3", 5), ("C4", 21), ("C5", 63), ("C6", 126)):
+        assert float(cells[ref][2]) == pytest.approx(rel(w), rel=1e-12), ref
+    assert float(cells["D3"][2]) == pytest.approx(rel(5) * 100, rel=1e-12)
+    assert cells["E1"][0] == "inlineStr"         # a formula's text result is now plain text
+    with zipfile.ZipFile(out) as zf:
+        names = set(zf.namelist())
+        types = zf.read("[Content_Types].xml").decode()
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+    assert "xl/calcChain.xml" not in names and "calcChain" not in types + rels
+    values = load_workbook(out, data_only=True)["Analysis"]
+    assert values["C5"].value == pytest.approx(rel(63), rel=1e-12)
+    assert values["E1"].value == "Component"

@@ -134,7 +134,11 @@ BAD = [
 def test_chart_series_always_has_the_asked_number_of_rows():
     out = udfs.CHART_SERIES("mmf", None, None, "1974-06-30", 156.0)
     assert len(out) == 157 and out[0] == ["Date", "Retail money funds ($bn)"]
-    assert out[1] == [None, None]  # padded at the top: the monthly series starts in 1973
+    # padded at the top with earlier months and no values: the monthly series starts in
+    # 1973-01, 17 months before the end, so 139 empty months start in 1961-06
+    assert out[1] == [dt.datetime(1961, 6, 1), None]
+    assert out[2] == [dt.datetime(1961, 7, 1), None] and out[-18] == [dt.datetime(1972, 12, 1),
+                                                                       None]
     # June 1974 was published on the 4th Tuesday of July: on 1974-06-30 May is the last month
     assert out[-1][0] == dt.datetime(1974, 5, 1) and out[-17][0] == dt.datetime(1973, 1, 1)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 import shutil
 import subprocess
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import ROOT, missing
 from openpyxl import Workbook, load_workbook
@@ -47,48 +49,113 @@ def test_template_structure(built):
                              "Read me", "xlwings.conf", "Cache"]
     assert wb["xlwings.conf"]["A1"].value == "UDF Modules"
     assert wb["xlwings.conf"]["B1"].value == "xlsmallcap.udfs"
-    assert wb["Cache"].sheet_state == "hidden"
-    assert {"SMALL", "BENCHMARKS", "ASOF", "LOOKBACK"} <= {n.upper() for n in wb.defined_names}
-    assert len(wb["Charts"]._charts) == 4
-    assert wb["Dashboard"].freeze_panes == "A3"
-    assert wb["Dashboard"].conditional_formatting
-    assert wb["Dashboard"]["E8"].number_format == "0.0%"
+    # hidden sheets are neither printed nor exported to PDF
+    assert wb["xlwings.conf"].sheet_state == wb["Cache"].sheet_state == "hidden"
+    assert {"SMALL", "BENCHMARKS", "ASOF", "LOOKBACK", "SMALLNAME", "BENCH1NAME"} <= \
+        {n.upper() for n in wb.defined_names}
+    assert len(wb["Dashboard"]._charts) == 1 and len(wb["Charts"]._charts) == 2
+    dash = wb["Dashboard"]
+    assert dash["B4"].value == "=ROTATION_VERDICT(Small,Benchmarks,AsOf)"
+    assert dash["H4"].value == "=ROTATION_SCORE(Small,Benchmarks,AsOf,Lookback,ShortWindow)"
+    assert "B4:E8" in {str(r) for r in dash.merged_cells.ranges}   # the verdict tile
+    assert dash["B4"].font.sz == 24
+    # every verdict has its own tile colour
+    rules = [r for cf in dash.conditional_formatting for r in cf.rules]
+    assert {r.formula[0].split('"')[1] for r in rules if "$B$4=" in r.formula[0]} == \
+        {"Rotation", "Emerging rotation", "Diversification", "Bobbling",
+         "Large-cap leadership"}
+    # stale data are coloured: prices after 5 business days, weekly money funds after 10
+    assert any(r.formula == ["AND(ISNUMBER(D11),D11>5)"] for r in rules)
+    assert any(r.formula == ["AND(ISNUMBER(I11),I11>10)"] for r in rules)
     with zipfile.ZipFile(built) as zf:
         assert "xl/vbaProject.bin" in zf.namelist()  # from xlwings' quickstart workbook
-    # Every figure of the dashboard is a formula reading the named settings.
-    assert wb["Dashboard"]["B4"].value == \
-        "=ROTATION_SCORE(Small,Benchmarks,AsOf,Lookback,ShortWindow)"
+        styles = zf.read("xl/styles.xml").decode()
+    # one defined font: the Normal style is Arial 10
+    assert re.search(r'<fonts[^>]*><font><name val="Arial"/>(<family val="2"/>)?<sz val="10"/>',
+                     styles) or '<font><name val="Arial"/><family val="2"/><sz val="10"/>' \
+        in styles
+
+
+def test_print_setup_one_paper_size_landscape_one_page_wide(built):
+    wb = load_workbook(built, keep_vba=True)
+    for ws in wb.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_LETTER), ws.title
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_area, ws.title
+    assert wb["Dashboard"].page_setup.fitToHeight == 1     # the answer is one page
+
+
+def test_settings_inputs_are_marked_and_offer_choices(built):
+    ws = load_workbook(built)["Settings"]
+    for ref in ("B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12"):
+        assert ws[ref].style == "Input", ref
+    lists = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    tickers = next(dv for ref, dv in lists.items() if "B4" in ref)
+    assert tickers.type == "list" and tickers.formula1 == "$F$4:$F$15"
+    # a ticker outside the list is allowed (downloaded live) after a warning
+    assert tickers.errorStyle == "warning"
+    assert {ws[f"F{r}"].value for r in range(4, 16)} == {
+        "IWM", "SPY", "QQQ", "DIA", "RSP", "IWB", "IJR", "MDY", "IWN", "IWO", "IWD", "IWF"}
+    assert next(dv for ref, dv in lists.items() if "B10" in ref).formula1 == '"21,42,63,126"'
+    assert next(dv for ref, dv in lists.items() if "B9" in ref).type == "date"
+
+
+def _figures(ws) -> dict[str, object]:
+    """The Dashboard's supporting figures by label (column G label, column H value)."""
+    return {ws[f"G{r}"].value: ws[f"H{r}"].value for r in range(32, 60)
+            if isinstance(ws[f"G{r}"].value, str)}
 
 
 def test_cached_values_equal_the_python_functions(built):
     ws = load_workbook(built, data_only=True)["Dashboard"]
     rot = api.rotation_score()
-    assert ws["B3"].value == rot.verdict
-    assert ws["B4"].value == pytest.approx(rot.score, rel=1e-12)
-    assert ws["B5"].value == rot.reason
-    assert ws["A15"].value == "Persistence" and ws["B15"].value == pytest.approx(rot.persistence)
-    assert ws["A11"].value == "p-value, small caps lead"
-    assert ws["B11"].value == ws["E3"].value == pytest.approx(rot.p_value)
-    assert ws["E4"].value == pytest.approx(rot.p_large)
-    assert ws["A13"].value == "What would make it a Rotation" and ws["B13"].value == \
-        rot.to_rotation
+    assert ws["B4"].value == rot.verdict
+    assert ws["H4"].value == pytest.approx(rot.score, rel=1e-12)
+    assert ws["B10"].value == rot.reason
+    assert ws["H5"].value == pytest.approx(rot.p_value)
+    assert ws["H6"].value == pytest.approx(rot.p_large)
+    assert ws["H7"].value == rot.to_rotation
+    assert ws["H8"].value == dt.datetime.combine(rot.evidence.since, dt.time())
+    # the score bar: one block per 5 points, out of 20
+    full = round(rot.score / 5)
+    assert ws["I4"].value == "█" * full + "░" * (20 - full)
+    assert ws["B2"].value.startswith("Russell 2000 (IWM) against SPY, QQQ, DIA")
+    # the evidence block, spilled by ROTATION_DETAIL
+    detail = {ws[f"J{r}"].value: ws[f"K{r}"].value for r in range(35, 55)}
+    assert detail["Persistence"] == pytest.approx(rot.persistence)
+    assert detail["p-value, small caps lead"] == pytest.approx(rot.p_value)
+    assert detail["What would make it a Rotation"] == rot.to_rotation
+    assert [ws[c].value for c in ("C31", "D31", "E31")] == ["vs S&P 500", "vs Nasdaq-100",
+                                                             "vs Dow"]
     for i, w in enumerate((5, 21, 63, 126)):
         rel = api.rel_perf(w)
+        assert ws.cell(row=32 + i, column=2).value == w
         for j, b in enumerate(("SPY", "QQQ", "DIA")):
-            assert ws.cell(row=8 + i, column=5 + j).value == pytest.approx(rel[b], rel=1e-12)
-    assert ws["E14"].value == pytest.approx(api.cash().value)
+            assert ws.cell(row=32 + i, column=3 + j).value == pytest.approx(rel[b], rel=1e-12)
+    fig = _figures(ws)
+    assert fig["Cash stickiness (percentile, 0-1)"] == pytest.approx(api.cash().value)
     dgs2 = api.rate_sens()[0]
-    assert ws["E15"].value == pytest.approx(dgs2.per_cut)
-    assert ws["E16"].value == pytest.approx(-dgs2.t)
-    assert ws["E17"].value == ("significant (|t| >= 2)" if dgs2.significant
-                               else "not significant (|t| < 2)")
-    assert ws["E19"].value == pytest.approx(api.vol().vol_ratio)
-    assert ws["E22"].value == api.rotation_quadrant()[0]
+    assert fig["Per 1 pp cut in 2-year yield"] == pytest.approx(dgs2.per_cut)
+    assert fig["  Newey-West t"] == pytest.approx(-dgs2.t)
+    assert fig["  significance"] == ("significant (|t| >= 2)" if dgs2.significant
+                                     else "not significant (|t| < 2)")
+    assert fig["Volatility ratio, IWM / SPY"] == pytest.approx(api.vol().vol_ratio)
+    assert fig["Quadrant vs S&P 500"] == api.rotation_quadrant()[0]
     b = api.base()
-    assert [ws[f"E{r}"].value for r in range(23, 30)] == pytest.approx(
-        [b.share, b.low, b.high, b.events, b.similar_share, b.similar_events, b.unconditional])
-    # Native formulas over spilled data, evaluated by the formula engine.
-    assert ws["E30"].value == dt.datetime(2026, 7, 1)  # =MAX(Charts!L4:L255)
+    assert fig["Base rate since 1926: surges sustained"] == pytest.approx(b.share)
+    assert [fig["  95% interval, low"], fig["  95% interval, high"]] == pytest.approx(
+        [b.low, b.high])
+    # Native formulas over spilled data and today's date, evaluated by the formula engine.
+    assert ws["C11"].value == dt.datetime(2026, 7, 1)
+    today = dt.date.today()
+    # NETWORKDAYS(start, today) - 1: weekdays after the last price, up to today
+    expected = int(np.busday_count(dt.date(2026, 7, 2), today + dt.timedelta(days=1)))
+    assert ws["D11"].value == expected
+    mmf_last = api.mmf_assets().index[-1].date()
+    assert ws["H11"].value.date() == mmf_last
     track = load_workbook(built, data_only=True)["Track record"]
     first = api.track_records()[0]
     row63 = next(r for r in first.rows if r.verdict == "Rotation" and r.horizon == 63)
@@ -97,6 +164,21 @@ def test_cached_values_equal_the_python_functions(built):
     episodes = load_workbook(built, data_only=True)["Episodes"]
     assert episodes["B11"].value == "Diversification"  # 2024-07-16
     assert episodes["C11"].value == pytest.approx(api.rotation_score(as_of="2024-07-16").score)
+    assert episodes["D3"].value == "vs S&P 500, 63d"
+
+
+def test_money_fund_axis_follows_the_data(built):
+    """The money-fund chart's axis starts a round step below the data, not at zero."""
+    wb = load_workbook(built, data_only=True)
+    values = [wb["Charts"][f"T{r}"].value for r in range(4, 160)]
+    values = [v for v in values if isinstance(v, float)]
+    with zipfile.ZipFile(built) as zf:
+        charts = {n: zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/charts/")}
+    mmf = next(x for x in charts.values() if "money-market" in x)
+    low = float(re.search(r'<c:min val="([^"]+)"', mmf).group(1)) if "<c:min" in mmf else \
+        float(re.search(r'<min val="([^"]+)"', mmf).group(1))
+    lo, hi = min(values), max(values)
+    assert 0 < low <= lo and lo - low < 0.3 * (hi - lo)
 
 
 def test_no_error_value_in_any_cell(built):
@@ -113,6 +195,7 @@ def test_spill_fallback_cache_holds_the_same_values(built):
     charts, cache = wb["Charts"], wb["Cache"]
     assert charts["L3"].value == cache["D1"].value == "Date"
     assert charts["M255"].value == pytest.approx(cache["E253"].value)
+    assert charts["T159"].value == pytest.approx(cache["L157"].value)
 
 
 # ----------------------------------------------------------------------------- refresh
@@ -292,31 +375,118 @@ def test_cli_refresh(tmp_path):
 
 
 # ----------------------------------------------------------------------------- batch
-def test_batch_builds_workbooks_in_parallel(tmp_path):
+def test_batch_builds_static_reports_in_parallel(tmp_path):
     cfg = tmp_path / "batch.toml"
     cfg.write_text('out_dir = "out"\nworkers = 2\nas_of = ["2021-01-29", "2024-07-16"]\n'
                    'pairs = [["IWM", "SPY,QQQ,DIA"], ["IJR", "IWB"]]\n')
     out_dir, jobs, workers = load_config(cfg)
     assert workers == 2 and len(jobs) == 4 and out_dir == tmp_path / "out"
+    assert all(j.static for j in jobs)           # people who receive batch books lack Python
     res = CliRunner().invoke(app, ["batch", str(cfg)])
     assert res.exit_code == 0, res.output
     assert "4 of 4 workbooks written" in res.output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["IJR_vs_IWB_2021-01-29.xlsm", "IJR_vs_IWB_2024-07-16.xlsm",
-                     "IWM_vs_SPY-QQQ-DIA_2021-01-29.xlsm", "IWM_vs_SPY-QQQ-DIA_2024-07-16.xlsm"]
-    ws = load_workbook(tmp_path / "out" / "IJR_vs_IWB_2024-07-16.xlsm", data_only=True)
+    assert names == ["IJR_vs_IWB_2021-01-29.xlsx", "IJR_vs_IWB_2024-07-16.xlsx",
+                     "IWM_vs_SPY-QQQ-DIA_2021-01-29.xlsx", "IWM_vs_SPY-QQQ-DIA_2024-07-16.xlsx"]
+    book = tmp_path / "out" / "IJR_vs_IWB_2024-07-16.xlsx"
+    ws = load_workbook(book, data_only=True)
     dash = ws["Dashboard"]
     rot = api.rotation_score("IJR", ["IWB"], as_of="2024-07-16")
-    assert dash["B4"].value == pytest.approx(rot.score)
-    assert dash["E7"].value == "vs IWB"
-    assert ws["Settings"]["B4"].value == "IJR"
+    assert dash["H4"].value == pytest.approx(rot.score)
+    assert dash["B4"].value == rot.verdict
+    # every label follows the settings: the names of IJR and IWB, not the template's
+    assert dash["B2"].value.startswith("S&P 600 (IJR) against IWB")
+    assert "as of 2024-07-16" in dash["B2"].value
+    assert dash["C31"].value == "vs Russell 1000"
+    assert _figures(dash)["Beta to Russell 1000"] == pytest.approx(
+        api.vol("IJR", "IWB", as_of="2024-07-16").beta)
+    assert ws["Settings"]["B4"].value == "IJR" and ws["Settings"]["C4"].value == "S&P 600"
+    assert ws["Episodes"]["D3"].value == "vs Russell 1000, 63d"
+    assert "S&P 500" not in str([c.value for row in dash.iter_rows() for c in row])
+    _assert_static(book)
+
+
+def _assert_static(book: Path) -> None:
+    """A static report: an .xlsx without formulas, VBA, calculation chain or live sheets."""
+    with zipfile.ZipFile(book) as zf:
+        names = zf.namelist()
+        assert not [n for n in names if "vbaProject" in n or "calcChain" in n]
+        types = zf.read("[Content_Types].xml").decode()
+        assert "macroEnabled" not in types and "vbaProject" not in types
+        assert "spreadsheetml.sheet.main+xml" in types
+        for n in names:
+            if n.startswith("xl/worksheets/sheet"):
+                assert "<f>" not in zf.read(n).decode() and "<f " not in zf.read(n).decode()
+    wb = load_workbook(book)
+    assert "xlwings.conf" not in wb.sheetnames and "Cache" not in wb.sheetnames
+    assert len(wb["Dashboard"]._charts) == 1 and len(wb["Charts"]._charts) == 2
+
+
+def test_refresh_static_is_a_values_only_copy_of_the_live_book(tmp_path):
+    live = tmp_path / "book.xlsm"
+    shutil.copy(COMMITTED, live)
+    before = live.read_bytes()
+    res = CliRunner().invoke(app, ["refresh", str(live), "--static"])
+    assert res.exit_code == 0, res.output
+    static = tmp_path / "book-static.xlsx"
+    assert static.is_file() and live.read_bytes() == before    # the live book is untouched
+    _assert_static(static)
+    a = load_workbook(COMMITTED, data_only=True)
+    b = load_workbook(static, data_only=True)
+    for name in b.sheetnames:
+        for row in a[name].iter_rows():
+            for c in row:
+                assert b[name][c.coordinate].value == c.value, f"{name}!{c.coordinate}"
+    bad = CliRunner().invoke(app, ["refresh", str(live), "--static", "--out",
+                                   str(tmp_path / "x.xlsm")])
+    assert bad.exit_code == 2 and "static report is an .xlsx" in bad.output
+
+
+def test_a_bad_ticker_shows_its_message_and_keeps_the_last_good_values(tmp_path):
+    book = tmp_path / "typo.xlsm"
+    shutil.copy(COMMITTED, book)
+    pkg = ooxml.Package(book)
+    pkg.set_cached("Settings", "B4", "IWMM", formula_result=False)
+    pkg.save()
+    before = load_workbook(COMMITTED, data_only=True)
+    report = refresh(book, changed=[("Settings", "B4")])
+    after = load_workbook(book, data_only=True)
+    tile = after["Dashboard"]["B4"].value
+    assert tile == "#N/A small: unknown ticker 'IWMM' (see =DATA_STATUS())"
+    assert ("Dashboard", "B4") in report.errors
+    # the chart data keep their last good values; the message shows in the block's corner
+    charts_before, charts_after = before["Charts"], after["Charts"]
+    assert charts_after["L3"].value == tile
+    for ref in ("L4", "M100", "N255", "T159", "X16"):
+        assert charts_after[ref].value == charts_before[ref].value, ref
+    assert [c.value for row in after["Cache"].iter_rows() for c in row] == \
+        [c.value for row in before["Cache"].iter_rows() for c in row]
+
+
+def test_an_early_date_pads_charts_with_dates_not_zeros(tmp_path):
+    """At 2001-01-31 IWM has 170 days of history: the chart block starts with earlier
+    business days and no values, never with zeros or undated rows."""
+    result = run_batch(tmp_path, [Job("IWM", ("SPY",), dt.date(2001, 1, 31), static=False)],
+                       workers=1)
+    book = result.written[0]
+    assert book.suffix == ".xlsm"
+    ws = load_workbook(book, data_only=True)["Charts"]
+    dates = [ws[f"L{r}"].value for r in range(4, 256)]
+    values = [ws[f"M{r}"].value for r in range(4, 256)]
+    assert all(isinstance(d, dt.datetime) for d in dates)
+    assert all(b > a for a, b in zip(dates, dates[1:], strict=False))
+    assert dates[-1] == dt.datetime(2001, 1, 31)
+    first = next(i for i, v in enumerate(values) if v is not None)
+    assert dates[first].date() >= dt.date(2000, 5, 26)       # IWM's first day
+    assert all(v is None for v in values[:first]) and 0 not in values
+    assert values[first] == pytest.approx(100.0)
 
 
 def test_batch_failure_exits_non_zero_and_others_still_written(tmp_path):
     out = tmp_path / "out"
     jobs = [Job("IWM", ("SPY",), None), Job("NOPE", ("SPY",), None)]
     result = run_batch(out, jobs, workers=1)
-    assert [p.name for p in result.written] == ["IWM_vs_SPY_latest.xlsm"]
+    assert [p.name for p in result.written] == ["IWM_vs_SPY_latest.xlsx"]
     assert "unknown ticker or series 'NOPE'" in result.failed["NOPE_vs_SPY_latest"]
     cfg = tmp_path / "b.toml"
     cfg.write_text('pairs = [["NOPE", "SPY"]]\nworkers = 1\n')
@@ -355,9 +525,9 @@ def test_render_with_libreoffice(built, tmp_path):
                           text=True, check=True).stdout
     for bad in ("#NAME?", "#VALUE!", "#N/A", "#REF!", "Err:"):
         assert bad not in text, bad
-    for needle in ("Emerging rotation", "Relative strength: small / large caps",
-                   "Rolling 63-day relative return", "Retail money-market fund assets",
-                   "Relative rotation trail", "Diversification", "2026-07-01"):
+    for needle in ("Emerging rotation", "Relative strength (line, 100 = a year ago)",
+                   "Retail money-market fund assets", "Rotation trail, weekly",
+                   "Diversification", "2026-07-01", "Bobbling"):
         assert needle in text, needle
     subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "2", "-l", "2", str(pdf),
                     str(tmp_path / "charts")], check=True)

@@ -358,17 +358,23 @@ def chart_series(kind: str, small: pd.Series, bench: pd.Series, as_of: object = 
     """The last ``points`` rows of a chart's data, indexed by date.
 
     ``rs``: relative-strength line and its 50-day average (100 = first point shown);
-    ``relperf``: rolling 63-day relative return and a zero line; ``mmf``: weekly retail
-    money-fund assets ($bn); ``quadrant``: the quadrant trail (ratio, momentum) sampled weekly.
+    ``relperf``: rolling 63-day relative return (the chart's own axis is the zero line);
+    ``mmf``: weekly retail money-fund assets ($bn); ``quadrant``: the quadrant trail (ratio,
+    momentum) sampled weekly. Series are named after the tickers when both are known.
     """
+    names = (small.name, bench.name)
+    pair = f"{names[0]} / {names[1]}" if all(isinstance(n, str) and n for n in names) \
+        else None
     if kind == "rs":
         full = relative_strength(small, bench, 50, as_of)
         start = full.index[-points] if len(full) >= points else None
         out = relative_strength(small, bench, 50, as_of, start)
-        return out.rename(columns={"rs": "Relative strength", "rs_ma": "50-day average"})
+        return out.rename(columns={"rs": pair or "Relative strength",
+                                   "rs_ma": "50-day average"})
     if kind == "relperf":
         s = rolling_relative_performance(small, bench, 63, as_of).dropna()
-        return pd.DataFrame({"63-day relative return": s, "Zero": 0.0}).iloc[-points:]
+        label = f"{pair.replace(' / ', ' vs ')}, 63-day" if pair else "63-day relative return"
+        return s.rename(label).to_frame().iloc[-points:]
     if kind == "mmf":
         return mmf_assets(as_of, store=store).rename("Retail money funds ($bn)").to_frame() \
             .iloc[-points:]
@@ -377,6 +383,27 @@ def chart_series(kind: str, small: pd.Series, bench: pd.Series, as_of: object = 
         weekly = trail.iloc[::-1].iloc[::5].iloc[::-1]  # every 5th day, ending on the last
         return weekly.rename(columns={"ratio": "Ratio", "momentum": "Momentum"}).iloc[-points:]
     raise AnalysisError(f"kind must be one of {', '.join(CHART_KINDS)} (got {kind!r})")
+
+
+def pad_dates(df: pd.DataFrame, points: int) -> pd.DataFrame:
+    """``df`` with empty rows before its first date, so that it has exactly ``points`` rows.
+
+    The padding continues the dates backwards at the data's own spacing (business days;
+    weeks when the median gap is 5 days or more; months from 28 days) with no values, so a
+    chart's date axis stays continuous and plots nothing there instead of a drop to zero.
+    Degenerate input: a frame with no rows gets no padding (it has no date to continue from);
+    with one row the spacing is business days.
+    """
+    missing = points - len(df)
+    if missing <= 0 or df.empty:
+        return df
+    gap = pd.Series(df.index).diff().median() if len(df) > 1 else pd.Timedelta(days=1)
+    step = pd.DateOffset(months=1) if gap >= pd.Timedelta(days=28) else \
+        pd.DateOffset(weeks=1) if gap >= pd.Timedelta(days=5) else pd.offsets.BDay()
+    first = df.index[0]
+    dates = [first - step * k for k in range(missing, 0, -1)]
+    pad = pd.DataFrame(np.nan, index=pd.DatetimeIndex(dates), columns=df.columns)
+    return pd.concat([pad, df])
 
 
 @dataclass(frozen=True)

@@ -277,7 +277,10 @@ def workbook_build(
 @app.command("refresh")
 def refresh_cmd(
     book: Path = typer.Argument(..., help="The .xlsx/.xlsm workbook to refresh."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write here instead of in place."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write here instead of in place "
+                                    "(with --static: instead of BOOK-static.xlsx)."),
+    static: bool = typer.Option(False, "--static", help="Write a static report: values and "
+                                "charts only, an .xlsx for people without Python."),
 ) -> None:
     """Compute every xlsmallcap formula without Excel and store the results in the file."""
     from xlsmallcap.workbook.ooxml import WorkbookError
@@ -286,8 +289,16 @@ def refresh_cmd(
     if not book.is_file():
         err.print(f"[red]error[/]: {book} does not exist")
         raise typer.Exit(2)
+    if static:
+        out = out if out is not None else book.with_name(f"{book.stem}-static.xlsx")
+        if out.suffix.lower() != ".xlsx":
+            err.print(f"[red]error[/]: --out: a static report is an .xlsx file (got {out.name})")
+            raise typer.Exit(2)
+        if out.resolve() == book.resolve():
+            err.print("[red]error[/]: --out: a static report never replaces its live workbook")
+            raise typer.Exit(2)
     try:
-        report = refresh(book, out)
+        report = refresh(book, out, static=static)
     except WorkbookError as exc:
         err.print(f"[red]error[/]: {exc}; {book} was not changed")
         raise typer.Exit(2) from exc
@@ -295,6 +306,8 @@ def refresh_cmd(
         err.print(f"[red]error[/]: {_os_message(exc)}; {book} was not changed")
         raise typer.Exit(1) from exc
     console.print(report.summary())
+    if static:
+        console.print(f"static report written to {out}")
     for (sheet, ref), name in sorted(report.unknown.items()):
         err.print(f"[yellow]left alone[/] {sheet}!{ref}: {name}")
     for (sheet, ref), msg in sorted(report.errors.items()):

@@ -215,15 +215,16 @@ def REL_PERF_SERIES(window=None, small=None, bench=None, as_of=None, start_date=
 @excel_function
 def CHART_SERIES(kind, small=None, bench=None, as_of=None, points=None, headers=None,
                  date1904=None):
-    """Spills a fixed-size block of chart data: dates then values (blank rows pad the top)."""
+    """Spills a fixed-size block of chart data: dates then values (earlier dates without
+    values pad the top)."""
     st = get_store()
     k = as_choice(kind, "kind", api.CHART_KINDS, "rs")
     when = as_date(as_of)
     _, s, _, b = _pair(small, bench, "bench", st, when)
     n = as_int(points, "points", 252, unit="rows", maximum=MAX_CHART_POINTS)
-    df = api.chart_series(k, s, b, when, n, st)
+    df = api.pad_dates(api.chart_series(k, s, b, when, n, st), n)
     rows = frame_table(df, as_bool(headers, "headers", True))
-    pad = [[None] * (df.shape[1] + 1)] * (n - len(df))
+    pad = [[None] * (df.shape[1] + 1)] * (n - len(df))  # no data at all: undated blank rows
     return rows[:1] + pad + rows[1:] if as_bool(headers, "headers", True) else pad + rows
 
 

@@ -89,6 +89,8 @@ def policy_cycles(fed_funds: pd.Series, as_of: object = None) -> list[Cycle]:
     out: list[Cycle] = []
     last_start, low, rise = 0, np.inf, 0.0
     m_list, hit_list = m.tolist(), hit.tolist()   # plain floats: a fast loop
+    ns = dates.asi8.tolist()                      # and plain nanoseconds, not Timestamps
+    min_gap = 180 * 86_400 * 10**9
     for i in range(rate.size):
         mi = m_list[i]
         if mi != mi:                                  # NaN: too early for the median
@@ -97,11 +99,11 @@ def policy_cycles(fed_funds: pd.Series, as_of: object = None) -> list[Cycle]:
         rise = max(rise, mi - low)                    # the largest rise since the last cycle
         if not hit_list[i]:
             continue
-        if out and ((dates[i] - out[-1].first_cut).days < 180 or rise < HIKE_SIZE):
+        if out and (ns[i] - out[-1].first_cut.value < min_gap or rise < HIKE_SIZE):
             continue
         lo = max(0, i - 270)
         pk_pos = lo + int(np.nanargmax(m[lo: i + 1]))
-        if out and dates[pk_pos] <= out[-1].peak:
+        if out and ns[pk_pos] <= out[-1].peak.value:
             continue  # the same peak: this easing continues
         pk = float(m[pk_pos])
         below = (rate[pk_pos: i + 1] <= pk - 0.15).astype(int)

@@ -6,6 +6,10 @@ A config (TOML)::
     workers = 2
     as_of = ["2016-11-18", "2024-07-16", "latest"]
     pairs = [["IWM", "SPY,QQQ,DIA"], ["IJR", "IWB"]]
+    static = true      # the default: values and charts (.xlsx); false: live formulas (.xlsm)
+
+People who receive batch books rarely have Python, so a batch writes static reports unless the
+config asks for live workbooks.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from xlsmallcap.data.errors import DataError
 #: Settings cells of the template (see template._settings): name -> cell.
 SETTINGS_CELLS = {"Small": "B4", "Bench1": "B5", "Bench2": "B6", "Bench3": "B7",
                   "Benchmarks": "B8", "AsOf": "B9"}
-HEADER_CELLS = ("E7", "F7", "G7")
 
 
 class ConfigError(ValueError):
@@ -41,6 +44,8 @@ class Job:
     small: str
     benchmarks: tuple[str, ...]
     as_of: dt.date | None
+    #: A static report (values and charts, .xlsx) rather than a live workbook (.xlsm).
+    static: bool = True
 
     @property
     def name(self) -> str:
@@ -83,7 +88,8 @@ def _tickers(value: object) -> tuple[str, ...]:
 #: The keys a config may have, and what each must be.
 CONFIG_KEYS = {"out_dir": "a folder name (text)", "workers": "a whole number >= 1",
                "as_of": "a list of dates like 2024-07-16 or 'latest'",
-               "pairs": "a list of [small, benchmarks] pairs"}
+               "pairs": "a list of [small, benchmarks] pairs",
+               "static": "true (values and charts, .xlsx) or false (live formulas, .xlsm)"}
 
 
 def load_config(path: Path | str) -> tuple[Path, list[Job], int]:
@@ -112,7 +118,10 @@ def load_config(path: Path | str) -> tuple[Path, list[Job], int]:
     if not isinstance(pairs, list) or not pairs or not all(
             isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in pairs):
         raise ConfigError(f"pairs must be {CONFIG_KEYS['pairs']}, e.g. [[\"IWM\", \"SPY\"]]")
-    jobs = [Job(normalize_id(small), _tickers(bench), d) for small, bench in pairs
+    static = cfg.get("static", True)
+    if not isinstance(static, bool):
+        raise ConfigError(f"static must be {CONFIG_KEYS['static']} (got {static!r})")
+    jobs = [Job(normalize_id(small), _tickers(bench), d, static) for small, bench in pairs
             for d in dates]
     workers = cfg.get("workers", 2)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -127,7 +136,7 @@ def load_config(path: Path | str) -> tuple[Path, list[Job], int]:
 def output_path(out_dir: Path, job: Job) -> Path:
     """Where a job's workbook goes; never outside ``out_dir``."""
     out_dir = Path(out_dir).resolve()
-    target = (out_dir / f"{job.name}.xlsm").resolve()
+    target = (out_dir / f"{job.name}{'.xlsx' if job.static else '.xlsm'}").resolve()
     if target.parent != out_dir:
         raise ConfigError(f"{job.name!r} would leave the output folder")
     return target
@@ -159,10 +168,10 @@ def build_one(template: Path, out_dir: Path, job: Job) -> Path:
                   "AsOf": dt.datetime.combine(job.as_of, dt.time()) if job.as_of else None}
         for name, ref in SETTINGS_CELLS.items():
             pkg.set_cached("Settings", ref, values[name], formula_result=False)
-        for ref, ticker in zip(HEADER_CELLS, benches, strict=True):
-            pkg.set_cached("Dashboard", ref, f"vs {ticker}", formula_result=False)
         pkg.save()
-        refresh(tmp, target)
+        # the labels that read the settings (names, headers) are recomputed with the figures
+        refresh(tmp, target, changed=[("Settings", ref) for ref in SETTINGS_CELLS.values()],
+                static=job.static)
     finally:
         tmp.unlink(missing_ok=True)
     return target

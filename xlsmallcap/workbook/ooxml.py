@@ -286,6 +286,13 @@ class Package:
             c.set("t", "e" if _ERROR_VALUE.fullmatch(text) else "str")
             v.text = text
 
+    def remove_part(self, part: str) -> None:
+        """Leave ``part`` out of the package when it is saved."""
+        self.parts.pop(part, None)
+        self.trees.pop(part, None)
+        self.modified.discard(part)
+        self.infos = [i for i in self.infos if i.filename != part]
+
     def set_array_ref(self, sheet: str, anchor: str, ref: str) -> None:
         c = self._cell_element(sheet, anchor)
         f = c.find(f"{_Q}f")

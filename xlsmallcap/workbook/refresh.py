@@ -10,6 +10,7 @@ Formulas whose functions the engine does not know are left as they are and repor
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,7 +125,15 @@ class _Engine:
         self.cells = pkg.cells()
         self.sheet_names = {s.upper(): s for s in pkg.sheets}
         self.anchor_of: dict[Key, Key] = {}
+        #: Array formulas of the form IFERROR(<xlsmallcap call>, Cache!range): the engine
+        #: computes the call itself (so its error message shows in place and the block keeps
+        #: its last good values), and the range receives each good result.
+        self.fallback: dict[Key, str] = {}
         for key, c in self.cells.items():
+            match = _FALLBACK.fullmatch(c.formula or "") if c.array_ref else None
+            if match and _single_call(match.group(1)):
+                self.fallback[key] = match.group(2)
+                c.formula = match.group(1)
             if c.array_ref:
                 for row in array_cells(c.array_ref):
                     for ref in row:
@@ -143,6 +152,8 @@ class _Engine:
         self.circular: set[Key] = set()
         #: Cells an array result was written to in this refresh, and the array's anchor.
         self.claimed: dict[Key, str] = {}
+        #: Every value this refresh stored, by cell.
+        self.written: dict[Key, Any] = {}
         self.registry = registry
         self.call_re = re.compile(r"(?<![A-Za-z0-9_.])(" + "|".join(self.udfs) + r")\s*\(",
                                   re.IGNORECASE)
@@ -286,8 +297,10 @@ class _Engine:
         return res
 
 
-def _dirty(engine: _Engine, report: RefreshReport) -> tuple[set[Key], set[Key]]:
-    """xlsmallcap formula cells, and native formula cells that depend on them."""
+def _dirty(engine: _Engine, report: RefreshReport,
+           changed: set[Key] = frozenset()) -> tuple[set[Key], set[Key]]:
+    """xlsmallcap formula cells, and native formula cells that depend on them, on a
+    ``changed`` cell or that have no stored value yet."""
     formula_cells = {k: c for k, c in engine.cells.items() if c.formula}
     ours = {k for k, c in formula_cells.items() if engine.call_re.search(c.formula)}
     deps: dict[Key, set[Key]] = {}
@@ -304,14 +317,18 @@ def _dirty(engine: _Engine, report: RefreshReport) -> tuple[set[Key], set[Key]]:
             if missing:
                 report.unknown[k] = missing[0]
     dirty = set(ours) - set(report.unknown)
-    changed = True
-    while changed:
-        changed = False
+    # a formula that has no stored value was never computed (a new book): compute it too
+    never = {k for k, c in formula_cells.items() if c.value is None and k in deps
+             and k not in report.unknown}
+    seeds = dirty | changed | never
+    grown = True
+    while grown:
+        grown = False
         for k, d in deps.items():
-            if k not in dirty and k not in report.unknown and d & dirty:
-                dirty.add(k)
-                changed = True
-    return ours, dirty
+            if k not in seeds and k not in report.unknown and d & seeds:
+                seeds.add(k)
+                grown = True
+    return ours, {k for k in seeds if k in formula_cells}
 
 
 #: ``IFERROR(<xlsmallcap call>, Sheet!A1:C10)``: the range keeps the last refreshed values, for
@@ -320,11 +337,29 @@ _FALLBACK = re.compile(r"\s*IFERROR\((.+),\s*((?:'[^']+'|[A-Za-z_][\w.]*)!\$?[A-
                        r"\$?[A-Z]+\$?\d+)\s*\)\s*", re.IGNORECASE | re.DOTALL)
 
 
+def _single_call(text: str) -> bool:
+    """Whether ``text`` is one function call, e.g. ``CHART_SERIES("rs",Small)`` (its first
+    parenthesis closes at its end; quoted text is skipped)."""
+    text = text.strip()
+    head = re.match(r"[A-Za-z_][A-Za-z0-9_.]*\s*\(", text)
+    if head is None:
+        return False
+    depth, quoted = 0, False
+    for i, ch in enumerate(text[head.end() - 1:], start=head.end() - 1):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "()":
+            depth += 1 if ch == "(" else -1
+            if depth == 0:
+                return i == len(text) - 1
+    return False
+
+
 def _write_fallback(engine: _Engine, cell: Cell, rows: list[list[Any]]) -> None:
-    match = _FALLBACK.fullmatch(cell.formula or "")
-    if not match:
+    target = engine.fallback.get((cell.sheet, cell.ref))
+    if target is None:
         return
-    sheet, rng = engine._targets(match.group(2), cell.sheet)
+    sheet, rng = engine._targets(target, cell.sheet)
     for i, refs in enumerate(array_cells(rng)):
         for j, ref in enumerate(refs):
             value = rows[i][j] if i < len(rows) and j < len(rows[i]) else None
@@ -376,27 +411,34 @@ def _write(engine: _Engine, cell: Cell, result: Any, report: RefreshReport) -> N
             for j in range(cols):
                 ref = cell_ref(r0 + i, c0 + j)
                 engine.claimed[(cell.sheet, ref)] = cell.ref
-                pkg.set_cached(cell.sheet, ref, row[j] if j < len(row) else None)
+                value = row[j] if j < len(row) else None
+                pkg.set_cached(cell.sheet, ref, value)
+                engine.written[(cell.sheet, ref)] = value
                 old.discard(ref)
         for ref in old:
             pkg.set_cached(cell.sheet, ref, None)
+            engine.written[(cell.sheet, ref)] = None
         if new_ref != cell.array_ref:
             pkg.set_array_ref(cell.sheet, cell.ref, new_ref)
         flat = [v for row in result for v in row]
     else:
         value = result[0][0] if isinstance(result, list) else result
         pkg.set_cached(cell.sheet, cell.ref, value)
+        engine.written[key] = value
         flat = [value]
     bad = next((v for v in flat if isinstance(v, str) and v.startswith("#")), None)
     if bad is not None:
         report.errors[key] = bad
 
 
-def refresh(path: Path | str, out: Path | str | None = None) -> RefreshReport:
+def refresh(path: Path | str, out: Path | str | None = None, *,
+            changed: Iterable[Key] = (), static: bool = False) -> RefreshReport:
     """Recompute xlsmallcap formulas (and native formulas depending on them) in ``path``.
 
-    Writes to ``out`` (default: in place), atomically. Returns what was computed and what was
-    left alone.
+    Writes to ``out`` (default: in place), atomically. ``changed`` names cells whose values
+    were set outside a spreadsheet app (a batch's settings): native formulas reading them are
+    recomputed too. ``static`` turns the result into a static report (see
+    :mod:`xlsmallcap.workbook.static`). Returns what was computed and what was left alone.
     """
     import logging
 
@@ -411,13 +453,42 @@ def refresh(path: Path | str, out: Path | str | None = None) -> RefreshReport:
         report.errors[(sheet, ref)] = (f"#NUM! its array {block} is larger than "
                                        f"{MAX_ARRAY_CELLS:,} cells; left as it was")
     try:
-        ours, dirty = _dirty(engine, report)
+        ours, dirty = _dirty(engine, report, set(changed))
         dirty -= set(pkg.refused)
         _evaluate_all(engine, pkg, ours, dirty, report)
     finally:
         quiet.setLevel(level)
+    _follow_axes(engine)
+    if static:
+        from xlsmallcap.workbook.static import make_static
+
+        make_static(pkg)
     pkg.save(out)
     return report
+
+
+def _follow_axes(engine: _Engine) -> None:
+    """Fixed axis minimums of charts that show refreshed cells follow the new data."""
+    from xlsmallcap.workbook.axes import rescale
+
+    def keys(sheet: str, rng: str) -> list[Key]:
+        name = engine.sheet_names.get(sheet.upper())
+        if name is None:
+            return []
+        try:
+            refs = array_cells(rng if ":" in rng else f"{rng}:{rng}")
+        except ValueError:
+            return []
+        return [(name, r) for row in refs for r in row]
+
+    def value(k: Key) -> Any:
+        if k in engine.written:
+            return engine.written[k]
+        c = engine.cells.get(k)
+        return c.value if c is not None else None
+
+    rescale(engine.pkg, lambda s, r: any(k in engine.written for k in keys(s, r)),
+            lambda s, r: [to_excel_value(value(k)) for k in keys(s, r)])
 
 
 def _evaluate_all(engine: _Engine, pkg: Package, ours: set[Key], dirty: set[Key],
@@ -438,6 +509,6 @@ def _evaluate_all(engine: _Engine, pkg: Package, ours: set[Key], dirty: set[Key]
             report.unknown[key] = unknown[0] if unknown else f"error: {type(exc).__name__}"
             continue
         _write(engine, cell, result, report)
-        if isinstance(result, list) and cell.array_ref:
+        if isinstance(result, list) and cell.array_ref and key not in report.errors:
             _write_fallback(engine, cell, result)
         (report.computed if key in ours else report.native).append(key)

@@ -13,10 +13,11 @@ import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
-from openpyxl.chart import LineChart, Reference, ScatterChart, Series
+from openpyxl.chart import AreaChart, LineChart, Reference, ScatterChart, Series
+from openpyxl.chart.axis import ChartLines, DateAxis
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 
@@ -27,24 +28,50 @@ EPISODE_DATES = ("2016-11-18", "2016-12-09", "2017-03-31", "2020-11-30", "2020-1
                  "2021-01-29", "2021-03-12", "2024-07-16", "2024-07-31", "2024-08-30",
                  "2024-11-29", "2025-01-31")
 POINTS = {"rs": 252, "relperf": 252, "mmf": 156, "quadrant": 13}
+#: Columns each chart's data block spills (dates first).
+WIDTHS = {"rs": 3, "relperf": 2, "mmf": 2, "quadrant": 3}
 #: First column of each chart's data block on the Charts sheet (right of the printed charts).
-DATA_COLUMNS = {"rs": "L", "relperf": "P", "mmf": "T", "quadrant": "W"}
+DATA_COLUMNS = {"rs": "L", "relperf": "P", "mmf": "S", "quadrant": "V"}
+#: Where the quadrant trail's start, end and 100/100 crosshair are computed (Charts sheet).
+MARKS = "Z"
+PCT, RATIO, DATE = "0.0%", "0.00", "yyyy-mm-dd"
+#: One font everywhere: Arial exists on Windows and Mac, and LibreOffice substitutes a
+#: metric-compatible one (Liberation Sans), so columns and pages break the same way.
+FONT = "Arial"
+TITLE = Font(name=FONT, bold=True, size=16)
+SUBTITLE = Font(name=FONT, size=11, color="595959")
+HEAD = Font(name=FONT, bold=True)
+BOLD = HEAD
+HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+VERDICT_COLOURS = {"Large-cap leadership": "F8CBAD", "Bobbling": "FCE4D6",
+                   "Diversification": "FFF2CC", "Emerging rotation": "C6E0B4",
+                   "Rotation": "70AD47"}
+WARN_FILL = PatternFill("solid", fgColor="F4B084", bgColor="F4B084")
+#: Prices older than this many business days are shown as a warning; weekly money-fund data
+#: are published about a week after the week they describe, so they get two weeks.
+STALE_DAYS = {"prices": 5, "mmf": 10}
+#: The Dashboard's cells that answer the question (tests and the static report read them).
+DASH = {"verdict": "B4", "score": "H4", "bar": "I4", "p_small": "H5", "p_large": "H6",
+        "to_rotation": "H7", "since": "H8", "reason": "B10", "prices": "C11",
+        "prices_age": "D11", "mmf": "H11", "mmf_age": "I11", "subtitle": "B2"}
+#: The tickers of the embedded data, with the short names the labels use.
+TICKER_NAMES = {"IWM": "Russell 2000", "SPY": "S&P 500", "QQQ": "Nasdaq-100", "DIA": "Dow",
+                "RSP": "S&P 500 equal weight", "IWB": "Russell 1000", "IJR": "S&P 600",
+                "MDY": "S&P 400 mid caps", "IWN": "Russell 2000 value",
+                "IWO": "Russell 2000 growth", "IWD": "Russell 1000 value",
+                "IWF": "Russell 1000 growth"}
+ROT = "Small,Benchmarks,AsOf"
 #: Where each spilled block keeps its last refreshed values on the hidden Cache sheet.
-CACHE = {"detail": "$A$1:$B$20", "rs": "$D$1:$F$253", "relperf": "$H$1:$J$253",
-         "mmf": "$L$1:$M$157", "quadrant": "$O$1:$Q$14"}
+CACHE = {"detail": "$A$1:$B$20", "rs": "$D$1:$F$253", "relperf": "$H$1:$I$253",
+         "mmf": "$K$1:$L$157", "quadrant": "$N$1:$P$14"}
 
 
 def _spill(call: str, block: str) -> str:
-    """An array formula that falls back to the Cache sheet where the function is missing
-    (LibreOffice, Excel without Python)."""
+    """An array formula that falls back to the Cache sheet where the function is unknown:
+    LibreOffice recalculates array formulas when it opens a file, so without the fallback its
+    users would see #NAME? in every spilled block. A refresh computes the call itself, shows
+    its error message in place and leaves the block's last good values (see refresh.py)."""
     return f"=IFERROR({call},Cache!{CACHE[block]})"
-PCT, RATIO, DATE = "0.0%", "0.00", "yyyy-mm-dd"
-TITLE = Font(bold=True, size=14)
-BOLD = Font(bold=True)
-HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
-VERDICT_COLOURS = {"Large-cap leadership": "F8CBAD", "Bobbling": "FCE4D6",
-                   "Diversification": "FFF2CC", "Emerging rotation": "E2EFDA",
-                   "Rotation": "A9D08E"}
 
 
 def quickstart_path() -> Path:
@@ -56,213 +83,504 @@ def quickstart_path() -> Path:
 def _header(ws, row: int, values: list[str], col: int = 1) -> None:
     for j, v in enumerate(values):
         c = ws.cell(row=row, column=col + j, value=v)
-        c.font = BOLD
+        c.font = HEAD
         c.fill = HEAD_FILL
 
 
+def _widths(ws, widths: dict[str, float]) -> None:
+    for col, w in widths.items():
+        ws.column_dimensions[col].width = w
+
+
+SETTINGS = [
+    # name, value, label formula (None: none), meaning, drop-down
+    ("Small", "IWM", True, "Small-cap ticker", "tickers"),
+    ("Bench1", "SPY", True, "Large-cap benchmark 1 (relative performance, risk, charts)",
+     "tickers"),
+    ("Bench2", "QQQ", True, "Large-cap benchmark 2 (relative performance)", "tickers"),
+    ("Bench3", "DIA", True, "Large-cap benchmark 3 (relative performance)", "tickers"),
+    ("Benchmarks", "SPY,QQQ,DIA", False, "The benchmarks of the rotation test, separated by "
+     "commas", None),
+    ("AsOf", None, False, "Date of every figure; blank = the latest data", "date"),
+    ("Lookback", 63, False, "Trading days of the persistence test (three months)",
+     "21,42,63,126"),
+    ("ShortWindow", 21, False, "Trading days of the 'ahead now' window", "5,10,21,42"),
+    ("VolWindow", 63, False, "Trading days of the volatility figures", "21,63,126,252"),
+]
+
+
 def _settings(wb) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     ws = wb.create_sheet("Settings")
-    ws["A1"] = "Settings: every formula in this workbook reads these named cells"
+    ws["A1"] = "Settings"
     ws["A1"].font = TITLE
-    _header(ws, 3, ["Name", "Value", "Meaning"])
-    rows = [
-        ("Small", "IWM", "Small-cap ticker (Russell 2000 ETF)"),
-        ("Bench1", "SPY", "Large-cap benchmark 1 (S&P 500)"),
-        ("Bench2", "QQQ", "Large-cap benchmark 2 (Nasdaq-100)"),
-        ("Bench3", "DIA", "Large-cap benchmark 3 (Dow)"),
-        ("Benchmarks", "SPY,QQQ,DIA", "The benchmarks of the rotation test"),
-        ("AsOf", None, "Date of every figure; blank = latest data"),
-        ("Lookback", 63, "Trading days of the persistence test (three months)"),
-        ("ShortWindow", 21, "Trading days of the 'ahead now' window"),
-        ("VolWindow", 63, "Trading days of the volatility figures"),
-    ]
-    for i, (name, value, meaning) in enumerate(rows, start=4):
-        ws.cell(row=i, column=1, value=name)
-        ws.cell(row=i, column=2, value=value)
-        ws.cell(row=i, column=3, value=meaning)
+    ws["A2"] = "Orange cells are inputs (drop-downs offer the usual choices); every formula " \
+               "in the workbook reads these named cells. In a static report they record what " \
+               "was used."
+    _header(ws, 3, ["Name", "Value", "Label", "Meaning"])
+    first, last_ticker = 4, 4 + len(TICKER_NAMES) - 1
+    table = f"$F${first}:$G${last_ticker}"
+    lists = {}
+    for i, (name, value, label, meaning, choices) in enumerate(SETTINGS, start=first):
+        ws.cell(row=i, column=1, value=name).font = HEAD
+        c = ws.cell(row=i, column=2, value=value)
+        c.style = "Input"
+        c.font = Font(name=FONT, color="3F3F76", bold=True)
+        c.alignment = Alignment(horizontal="left")
+        if label:
+            ws.cell(row=i, column=3, value=f"=IFERROR(VLOOKUP(B{i},{table},2,FALSE),B{i})")
+            wb.defined_names[f"{name}Name"] = DefinedName(f"{name}Name",
+                                                          attr_text=f"Settings!$C${i}")
+        ws.cell(row=i, column=4, value=meaning)
         wb.defined_names[name] = DefinedName(name, attr_text=f"Settings!$B${i}")
+        if choices:
+            lists.setdefault(choices, []).append(f"B{i}")
+    ws["C8"] = '=SUBSTITUTE(B8,",",", ")'
+    wb.defined_names["BenchmarksName"] = DefinedName("BenchmarksName",
+                                                     attr_text="Settings!$C$8")
+    ws["C9"] = '=IF(ISBLANK(B9),"latest data",TEXT(B9,"yyyy-mm-dd"))'
     ws["B9"].number_format = DATE
-    ws.column_dimensions["A"].width = 14
-    ws.column_dimensions["B"].width = 14
-    ws.column_dimensions["C"].width = 52
+    for choices, cells in lists.items():
+        if choices == "tickers":
+            dv = DataValidation(type="list", formula1=table.replace("G", "F"),
+                                errorStyle="warning", errorTitle="Ticker",
+                                error="Not in the embedded data: Excel with Python downloads "
+                                      "it live; a refresh without a network cannot.")
+        elif choices == "date":
+            dv = DataValidation(type="date", operator="between", formula1="9679",
+                                formula2="73415", errorTitle="AsOf",
+                                error="AsOf: a date from 1926-07-01 on, or blank for the "
+                                      "latest data.")
+        else:
+            dv = DataValidation(type="list", formula1=f'"{choices}"', errorStyle="warning",
+                                errorTitle="Trading days",
+                                error="Not one of the usual windows; any whole number of "
+                                      "trading days from 2 works.")
+        dv.showErrorMessage = True
+        for ref in cells:
+            dv.add(ref)
+        ws.add_data_validation(dv)
+    _header(ws, 3, ["Ticker", "Short name (labels)"], col=6)
+    for i, (ticker, name) in enumerate(TICKER_NAMES.items(), start=first):
+        ws.cell(row=i, column=6, value=ticker)
+        ws.cell(row=i, column=7, value=name)
+    _widths(ws, {"A": 14, "B": 14, "C": 22, "D": 60, "E": 3, "F": 9, "G": 22})
     ws.freeze_panes = "A4"
-    _page(ws, "A1:C12")
+    _page(ws, f"A1:G{last_ticker}")
+
+
+def _figure_rows() -> list[tuple[str, str, str | None]]:
+    """(label, formula, number format) of the supporting figures; a label starting with
+    ``=`` is a formula (it names the benchmark from Settings)."""
+    vol = "Small,Bench1,AsOf,VolWindow"
+    base = "AsOf,5,0.03,63"
+    return [
+        ("Cash stickiness (percentile, 0-1)", "=CASH_STICKINESS(AsOf)", RATIO),
+        ("  last hiking phase's inflow still there", '=CASH_STICKINESS(AsOf,52,"retained")',
+         PCT),
+        ("Retail MMF net flow, 13 weeks ($bn)", "=CASH_FLOWS(13,AsOf)", "#,##0"),
+        ("  as a share of assets", '=CASH_FLOWS(13,AsOf,"pct")', PCT),
+        ("Outflows -> small caps: t", '=CASH_TO_SMALLCAPS(Small,Bench1,AsOf,0,"all","t")',
+         RATIO),
+        ("  answer", '=CASH_TO_SMALLCAPS(Small,Bench1,AsOf,0,"all","answer")', "@"),
+        ("Per 1 pp cut in 2-year yield", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2")', PCT),
+        ("  Newey-West t", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2",252,"t")', RATIO),
+        ("  significance", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2",252,"significance")',
+         "@"),
+        ("Per 1 pp cut in fed funds", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DFF")', PCT),
+        ('="Volatility ratio, "&Small&" / "&Bench1', f'=VOL_RATIO({vol},"ratio")', RATIO),
+        ('="Max drawdown, "&Small', f'=VOL_RATIO({vol},"drawdown")', PCT),
+        ('="Beta to "&Bench1Name', f'=VOL_RATIO({vol},"beta")', RATIO),
+        ('="Quadrant vs "&Bench1Name', "=ROTATION_QUADRANT(Small,Bench1,AsOf)", "@"),
+        ("Base rate since 1926: surges sustained", f'=BASE_RATE({base},"share")', PCT),
+        ("  95% interval, low", f'=BASE_RATE({base},"low")', PCT),
+        ("  95% interval, high", f'=BASE_RATE({base},"high")', PCT),
+        ("  surges in the sample", f'=BASE_RATE({base},"events")', "0"),
+        ("Surges of today's size: sustained", f'=BASE_RATE({base},"similar")', PCT),
+        ("  how many such surges", f'=BASE_RATE({base},"similar_events")', "0"),
+        ("Any day: sustained (the bar)", f'=BASE_RATE({base},"unconditional")', PCT),
+        ("Election-year volatility ratio", "=ELECTION_VOL(AsOf)", RATIO),
+        ("  one-sided p-value", '=ELECTION_VOL(AsOf,"p_value")', "0.000"),
+    ]
+
+
+#: First row of the supporting tables on the Dashboard.
+TABLE_ROW = 31
+#: Header row of the ROTATION_DETAIL block: it ends on the figures' last row, so that its
+#: wrapped reason does not open a gap in the figures beside it.
+DETAIL_ROW = 35
+DETAIL = ["Component", "As of", "Verdict", "Verdict since", "p-value, small caps lead",
+          "p-value, large caps lead", "What would make it a Rotation", "Score", "Persistence",
+          "Magnitude", "Breadth", "Funding", "Relative return, lookback",
+          "Relative return, short window", "Large-cap growth return", "Benchmarks beaten",
+          "Benchmarks", "Null sample, days", "Null sample ends", "Reason"]
+
+
+def _detail_ref(label: str) -> str:
+    return f"$K${DETAIL_ROW + DETAIL.index(label)}"
 
 
 def _dashboard(wb) -> None:
     ws = wb.create_sheet("Dashboard", 0)
-    ws["A1"] = "Is the small-cap rally a true rotation out of large caps, or diversification?"
-    ws["A1"].font = TITLE
-    ws["A3"], ws["B3"] = "Verdict", "=ROTATION_VERDICT(Small,Benchmarks,AsOf)"
-    ws["A4"], ws["B4"] = "Score (0-100)", \
-        "=ROTATION_SCORE(Small,Benchmarks,AsOf,Lookback,ShortWindow)"
-    ws["A5"], ws["B5"] = "Why", "=ROTATION_VERDICT(Small,Benchmarks,AsOf,TRUE)"
-    ws["B3"].font = Font(bold=True, size=13)
-    ws["B4"].number_format = "0"
-    ws["B5"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws["A5"].alignment = Alignment(vertical="top")
-    ws.merge_cells("B5:G5")
-    ws.row_dimensions[5].height = 48
+    ws.sheet_view.showGridLines = False
+    ws["B1"] = "Small caps: a true rotation out of large caps, or just diversification?"
+    ws["B1"].font = TITLE
+    ws[DASH["subtitle"]] = ('=SmallName&" ("&Small&") against "&BenchmarksName&'
+                            '"  |  Nadig\'s test: small caps ahead consistently for 2-3 months'
+                            '  |  "&IF(ISBLANK(AsOf),"latest data",'
+                            '"as of "&TEXT(AsOf,"yyyy-mm-dd"))')
+    ws[DASH["subtitle"]].font = SUBTITLE
+    # The verdict tile.
+    ws["B3"] = "Verdict"
+    ws["B3"].font = Font(name=FONT, bold=True, color="595959")
+    ws.merge_cells("B4:E8")
+    tile = ws[DASH["verdict"]]
+    tile.value = f"=ROTATION_VERDICT({ROT})"
+    tile.font = Font(name=FONT, bold=True, size=24)
+    tile.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for verdict, colour in VERDICT_COLOURS.items():
         ws.conditional_formatting.add(
-            "B3", FormulaRule(formula=[f'$B$3="{verdict}"'],
-                              fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
-    # The evidence beside the verdict: one-sided p-values of the rotation test.
-    ws["D3"], ws["E3"] = "p-value, small caps lead", "=ROTATION_PVALUE(Small,Benchmarks,AsOf)"
-    ws["D4"], ws["E4"] = "p-value, large caps lead", \
-        '=ROTATION_PVALUE(Small,Benchmarks,AsOf,"large")'
-    for ref in ("E3", "E4"):
-        ws[ref].number_format = "0.000"
-        ws[ref].alignment = Alignment(horizontal="right")
-    # Components (spilled by ROTATION_DETAIL, 19 rows + header).
-    ws["A7"] = ArrayFormula("A7:B26", _spill(
-        "ROTATION_DETAIL(Small,Benchmarks,AsOf,Lookback,ShortWindow,TRUE)", "detail"))
-    for r in (8, 10, 25):
-        ws.cell(row=r, column=2).number_format = DATE
-    for r in (11, 12):
-        ws.cell(row=r, column=2).number_format = "0.000"
-    ws["B14"].number_format = "0.0"
-    for r in range(15, 19):
-        ws.cell(row=r, column=2).number_format = RATIO
-    for r in (19, 20, 21):
-        ws.cell(row=r, column=2).number_format = PCT
-    for r in (22, 23, 24):
-        ws.cell(row=r, column=2).number_format = "0"
-    ws["B26"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws["A26"].alignment = Alignment(vertical="top")
-    # Relative performance table.
-    _header(ws, 7, ["Window (days)", "vs S&P 500", "vs Nasdaq-100", "vs Dow"], col=4)
-    for i, w in enumerate((5, 21, 63, 126)):
-        r = 8 + i
-        ws.cell(row=r, column=4, value=w)
-        for j, bench in enumerate(("Bench1", "Bench2", "Bench3")):
-            c = ws.cell(row=r, column=5 + j, value=f"=REL_PERF($D{r},Small,{bench},AsOf)")
-            c.number_format = PCT
-    # Around the rotation.
-    _header(ws, 13, ["Figure", "Value"], col=4)
-    figures = [
-        ("Cash stickiness (percentile, 0-1)", "=CASH_STICKINESS(AsOf)", RATIO),
-        ("Per 1 pp cut in 2-year yield", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2")', PCT),
-        ("  Newey-West t", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2",252,"t")', RATIO),
-        ("  significance", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DGS2",252,"significance")',
-         None),
-        ("Per 1 pp cut in fed funds", '=RATE_SENSITIVITY(Small,Bench1,AsOf,"DFF")', PCT),
-        ("Volatility ratio", '=VOL_RATIO(Small,Bench1,AsOf,VolWindow,"ratio")', RATIO),
-        ("Max drawdown", '=VOL_RATIO(Small,Bench1,AsOf,VolWindow,"drawdown")', PCT),
-        ("Beta to S&P 500", '=VOL_RATIO(Small,Bench1,AsOf,VolWindow,"beta")', RATIO),
-        ("Quadrant vs S&P 500", "=ROTATION_QUADRANT(Small,Bench1,AsOf)", None),
-        ("Base rate since 1926", '=BASE_RATE(AsOf,5,0.03,63,"share")', PCT),
-        ("  95% interval, low", '=BASE_RATE(AsOf,5,0.03,63,"low")', PCT),
-        ("  95% interval, high", '=BASE_RATE(AsOf,5,0.03,63,"high")', PCT),
-        ("Surges in the sample", '=BASE_RATE(AsOf,5,0.03,63,"events")', "0"),
-        ("Surges of today's size: sustained", '=BASE_RATE(AsOf,5,0.03,63,"similar")', PCT),
-        ("  how many such surges", '=BASE_RATE(AsOf,5,0.03,63,"similar_events")', "0"),
-        ("Any day: sustained (the bar)", '=BASE_RATE(AsOf,5,0.03,63,"unconditional")', PCT),
-        ("Prices as of", "=MAX(Charts!L4:L255)", DATE),
-        ("Money funds as of", "=MAX(Charts!T4:T159)", DATE),
-        ("Retail MMF net flow, 13 wk ($bn)", "=CASH_FLOWS(13,AsOf)", "#,##0"),
-        ("Outflows -> small caps: t", '=CASH_TO_SMALLCAPS(Small,Bench1,AsOf,0,"all","t")',
-         RATIO),
-        ("  answer", '=CASH_TO_SMALLCAPS(Small,Bench1,AsOf,0,"all","answer")', None),
-        ("Election-year volatility ratio", "=ELECTION_VOL(AsOf)", RATIO),
-        ("  one-sided p-value", '=ELECTION_VOL(AsOf,"p_value")', "0.000"),
+            "B4:E8", FormulaRule(formula=[f'$B$4="{verdict}"'],
+                                 fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
+    # Score, evidence and what would change the answer.
+    rows = [
+        ("G4", "Rotation score (0-100)", DASH["score"],
+         f"=ROTATION_SCORE({ROT},Lookback,ShortWindow)", "0.0"),
+        ("G5", "p-value: small caps lead by chance", DASH["p_small"],
+         f"=ROTATION_PVALUE({ROT})", "0.000"),
+        ("G6", "p-value: large caps lead by chance", DASH["p_large"],
+         f'=ROTATION_PVALUE({ROT},"large")', "0.000"),
+        ("G7", "What would make it a Rotation", DASH["to_rotation"],
+         f"={_detail_ref('What would make it a Rotation')}", "@"),
+        ("G8", "Verdict since", DASH["since"], f"={_detail_ref('Verdict since')}", DATE),
     ]
-    for i, (label, formula, fmt) in enumerate(figures, start=14):
-        ws.cell(row=i, column=4, value=label)
-        c = ws.cell(row=i, column=5, value=formula)
-        # text answers read from the left and may run into the empty columns beside them
-        c.alignment = Alignment(horizontal="left" if label.startswith("  answer") else "right")
-        if fmt:
-            c.number_format = fmt
-    widths = {"A": 28, "B": 44, "C": 3, "D": 32, "E": 22, "F": 14, "G": 12}
-    for col, w in widths.items():
-        ws.column_dimensions[col].width = w
-    ws.row_dimensions[26].height = 60
-    ws.freeze_panes = "A3"
-    _page(ws, "A1:G38")
+    for label_ref, label, ref, formula, fmt in rows:
+        ws[label_ref] = label
+        ws[label_ref].font = HEAD
+        ws[ref] = formula
+        ws[ref].number_format = fmt
+        ws[ref].alignment = Alignment(horizontal="left")
+    ws[DASH["score"]].font = Font(name=FONT, bold=True, size=14)
+    ws.merge_cells("I4:K4")
+    bar = ws[DASH["bar"]]
+    bar.value = (f'=IFERROR(REPT("█",ROUND({DASH["score"]}/5,0))&'
+                 f'REPT("░",20-ROUND({DASH["score"]}/5,0)),"")')
+    bar.font = Font(name=FONT, size=14, color="548235")
+    ws["I5"] = "below 0.05 on 3 days in a row is needed for a Rotation"
+    ws["I5"].font = SUBTITLE
+    ws.merge_cells("H7:K7")
+    ws[DASH["to_rotation"]].alignment = Alignment(horizontal="left", wrap_text=True,
+                                                 vertical="top")
+    ws.row_dimensions[7].height = 28
+    ws["G7"].alignment = Alignment(vertical="top")
+    # Why: the one-line reason.
+    ws["B9"] = "Why"
+    ws["B9"].font = Font(name=FONT, bold=True, color="595959")
+    ws.merge_cells("B10:K10")
+    reason = ws[DASH["reason"]]
+    reason.value = f"=ROTATION_VERDICT({ROT},TRUE)"
+    reason.font = Font(name=FONT, size=11, italic=True)
+    reason.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[10].height = 30
+    # Data freshness: its age, a warning when stale.
+    until = 'IF(ISBLANK(AsOf),TODAY(),AsOf)'
+    for label_ref, label, ref, age_ref, source, kind in (
+            ("B11", "Prices through", DASH["prices"], DASH["prices_age"],
+             _detail_ref("As of"), "prices"),
+            ("G11", "Money funds through", DASH["mmf"], DASH["mmf_age"],
+             f"MAX(Charts!{DATA_COLUMNS['mmf']}4:{DATA_COLUMNS['mmf']}{3 + POINTS['mmf']})",
+             "mmf")):
+        ws[label_ref] = label
+        ws[label_ref].font = HEAD
+        ws[ref] = f"={source.lstrip('=')}"
+        ws[ref].number_format = DATE
+        ws[ref].alignment = Alignment(horizontal="left")
+        ws[age_ref] = f'=IF(ISNUMBER({ref}),MAX(0,NETWORKDAYS({ref},{until})-1),"")'
+        ws[age_ref].number_format = '0 "business days old"'
+        ws[age_ref].alignment = Alignment(horizontal="left")
+        ws.conditional_formatting.add(age_ref, FormulaRule(
+            formula=[f"AND(ISNUMBER({age_ref}),{age_ref}>{STALE_DAYS[kind]})"],
+            fill=WARN_FILL, font=Font(bold=True, color="9C0006")))
+    ws.merge_cells("D11:E11")
+    ws.merge_cells("I11:J11")
+    ws["K11"] = (f"orange: older than {STALE_DAYS['prices']} (prices) or "
+                 f"{STALE_DAYS['mmf']} (weekly funds) business days")
+    ws["K11"].font = Font(name=FONT, size=8, color="595959")
+    # The key chart sits in rows 13-29 (added by _charts, which owns its data).
+    # Supporting figures.
+    r0 = TABLE_ROW
+    ws.cell(row=r0 - 1, column=2, value="Relative performance").font = HEAD
+    _header(ws, r0, ["Window (days)", '="vs "&Bench1Name', '="vs "&Bench2Name',
+                     '="vs "&Bench3Name'], col=2)
+    for col in (3, 4, 5):
+        ws.cell(row=r0, column=col).alignment = Alignment(horizontal="right")
+    for i, w in enumerate((5, 21, 63, 126)):
+        r = r0 + 1 + i
+        ws.cell(row=r, column=2, value=w).alignment = Alignment(horizontal="left")
+        for j, bench in enumerate(("Bench1", "Bench2", "Bench3")):
+            c = ws.cell(row=r, column=3 + j, value=f"=REL_PERF($B{r},Small,{bench},AsOf)")
+            c.number_format = PCT
+    ws.cell(row=r0 - 1, column=7, value="Around the rotation").font = HEAD
+    _header(ws, r0, ["Figure", "Value"], col=7)
+    figures = _figure_rows()
+    for i, (label, formula, fmt) in enumerate(figures, start=r0 + 1):
+        if label == "  answer":    # a sentence: across both columns, wrapped
+            ws.merge_cells(f"G{i}:H{i}")
+            c = ws.cell(row=i, column=7, value=formula)
+            c.alignment = Alignment(horizontal="left", wrap_text=True, vertical="top",
+                                    indent=1)
+            c.font = Font(name=FONT, italic=True)
+            ws.row_dimensions[i].height = 26
+            continue
+        ws.cell(row=i, column=7, value=label)
+        c = ws.cell(row=i, column=8, value=formula)
+        c.number_format = fmt or "General"
+        c.alignment = Alignment(horizontal="left", wrap_text=True) if fmt == "@" \
+            else Alignment(horizontal="right")
+    r0 = DETAIL_ROW
+    ws.cell(row=r0 - 1, column=10, value="The verdict's evidence and components").font = HEAD
+    ws.cell(row=r0, column=10).value = ArrayFormula(
+        f"J{r0}:K{r0 + len(DETAIL) - 1}",
+        _spill(f"ROTATION_DETAIL({ROT},Lookback,ShortWindow,TRUE)", "detail"))
+    formats = {"As of": DATE, "Verdict since": DATE, "Null sample ends": DATE,
+               "p-value, small caps lead": "0.000", "p-value, large caps lead": "0.000",
+               "Score": "0.0", "Persistence": RATIO, "Magnitude": RATIO, "Breadth": RATIO,
+               "Funding": RATIO, "Relative return, lookback": PCT,
+               "Relative return, short window": PCT, "Large-cap growth return": PCT,
+               "Benchmarks beaten": "0", "Null sample, days": "0"}
+    for label, fmt in formats.items():
+        ws[_detail_ref(label).replace("$", "")].number_format = fmt
+    for i in range(len(DETAIL)):
+        ws.cell(row=r0 + i, column=11).alignment = Alignment(horizontal="left", wrap_text=True,
+                                                             vertical="top")
+    for i in range(r0, r0 + len(DETAIL)):
+        ws.cell(row=i, column=10).alignment = Alignment(horizontal="left")
+    last = max(TABLE_ROW + len(figures), DETAIL_ROW + len(DETAIL) - 1)
+    _widths(ws, {"A": 2, "B": 15, "C": 14, "D": 14, "E": 14, "F": 2, "G": 34, "H": 26,
+                 "I": 2, "J": 28, "K": 44})
+    ws.row_dimensions[DETAIL_ROW + len(DETAIL) - 1].height = 40   # the reason, wrapped
+    _page(ws, f"A1:K{last}", pages_tall=1)
+
+
+def _line_chart(y_format: str | None = None):
+    chart = LineChart()
+    chart.style = 2
+    chart.legend.position = "b"
+    if y_format:
+        chart.y_axis.number_format = y_format
+    chart.y_axis.majorGridlines = ChartLines()
+    chart.y_axis.delete = False
+    return chart
+
+
+def _categories(chart, ws, col: int, n: int, months: int) -> None:
+    """A date axis labelled every ``months`` months (the padding rows carry earlier dates
+    without values, so the axis never reaches back to 1900)."""
+    chart.set_categories(Reference(ws, min_col=col, min_row=4, max_row=3 + n))
+    axis = DateAxis(axId=10, crossAx=chart.y_axis.axId)
+    axis.number_format = "mmm yy"
+    axis.majorTimeUnit = "months"
+    axis.majorUnit = months
+    axis.baseTimeUnit = "days"
+    axis.tickLblPos = "low"                 # labels below the plot, the axis line at zero
+    axis.delete = False
+    axis.majorTickMark = "out"
+    chart.x_axis = axis
+
+
+def _title(chart, text: str, size: int = 1100) -> None:
+    """A short one-line chart title in the workbook's font, not the chart's default 18 pt."""
+    from openpyxl.chart.text import RichText, Text
+    from openpyxl.chart.title import Title
+    from openpyxl.drawing.text import (
+        CharacterProperties,
+        Paragraph,
+        ParagraphProperties,
+        RegularTextRun,
+    )
+    from openpyxl.drawing.text import (
+        Font as DrawingFont,
+    )
+
+    props = CharacterProperties(sz=size, b=True, latin=DrawingFont(typeface=FONT))
+    run = RegularTextRun(rPr=props, t=text)
+    chart.title = Title(tx=Text(rich=RichText(p=[Paragraph(
+        pPr=ParagraphProperties(defRPr=props), r=[run])])), overlay=False)
 
 
 def _charts(wb) -> None:
     ws = wb.create_sheet("Charts")
-    ws["A1"] = "Charts (data on the right, spilled by CHART_SERIES)"
+    ws["A1"] = "Charts"
     ws["A1"].font = TITLE
-    blocks = {k: (DATA_COLUMNS[k], 3) for k in POINTS}
-    for kind, (col, row) in blocks.items():
-        width = 3 if kind in ("rs", "relperf", "quadrant") else 2
+    ws["L1"] = "Chart data, spilled by CHART_SERIES (blank rows pad early dates)"
+    ws["L1"].font = SUBTITLE
+    for kind, col in DATA_COLUMNS.items():
         n = POINTS[kind]
-        first = ws[f"{col}{row}"]
-        last_col = chr(ord(col) + width - 1)
-        ref = f"{col}{row}:{last_col}{row + n}"
-        bench = "Bench1"
-        first.value = ArrayFormula(ref, _spill(
-            f'CHART_SERIES("{kind}",Small,{bench},AsOf,{n},TRUE)', kind))
-        for r in range(row + 1, row + n + 1):
+        last_col = chr(ord(col) + WIDTHS[kind] - 1)
+        ws[f"{col}3"] = ArrayFormula(
+            f"{col}3:{last_col}{3 + n}",
+            _spill(f'CHART_SERIES("{kind}",Small,Bench1,AsOf,{n},TRUE)', kind))
+        for r in range(4, 4 + n):
             ws[f"{col}{r}"].number_format = DATE
+            for k in range(1, WIDTHS[kind]):
+                ws[f"{chr(ord(col) + k)}{r}"].number_format = \
+                    "0.0%" if kind == "relperf" else "0.0"
         ws.column_dimensions[col].width = 11
-    # Relative strength line with its moving average.
-    c1 = LineChart()
-    c1.title = "Relative strength: small / large caps (100 = a year ago)"
-    c1.y_axis.title = "index"
+    dash = wb["Dashboard"]
+    # The key chart, on the Dashboard: relative strength (left axis) and the rolling 63-day
+    # relative return (right axis, shaded; its zero is the chart's own axis line).
     n = POINTS["rs"]
-    col = column_index_from_string(DATA_COLUMNS["rs"])
-    c1.add_data(Reference(ws, min_col=col + 1, max_col=col + 2, min_row=3, max_row=3 + n),
-                titles_from_data=True)
-    c1.set_categories(Reference(ws, min_col=col, min_row=4, max_row=3 + n))
-    c1.x_axis.number_format = "mmm yy"
-    ws.add_chart(c1, "A3")
-    # Rolling 63-day relative return with a zero line.
-    c2 = LineChart()
-    c2.title = "Rolling 63-day relative return, small vs large"
-    c2.y_axis.number_format = "0%"
-    col = column_index_from_string(DATA_COLUMNS["relperf"])
-    c2.add_data(Reference(ws, min_col=col + 1, max_col=col + 2, min_row=3, max_row=3 + n),
-                titles_from_data=True)
-    c2.set_categories(Reference(ws, min_col=col, min_row=4, max_row=3 + n))
-    c2.x_axis.tickLblPos = "low"
-    c2.x_axis.number_format = "mmm yy"
-    ws.add_chart(c2, "A19")
-    # Money-market fund assets.
-    c3 = LineChart()
-    c3.title = "Retail money-market fund assets ($bn, weekly)"
+    rs_col = column_index_from_string(DATA_COLUMNS["rs"])
+    key = _line_chart()
+    _title(key, "Relative strength (line, 100 = a year ago) and 63-day relative return "
+                "(shaded), small vs large caps")
+    key.add_data(Reference(ws, min_col=rs_col + 1, max_col=rs_col + 2, min_row=3,
+                           max_row=3 + n), titles_from_data=True)
+    _categories(key, ws, rs_col, n, 3)
+    key.y_axis.title = "index, 100 = a year ago"
+    key.y_axis.crosses = "min"
+    rel = AreaChart()
+    rp_col = column_index_from_string(DATA_COLUMNS["relperf"])
+    rel.add_data(Reference(ws, min_col=rp_col + 1, min_row=3, max_row=3 + n),
+                 titles_from_data=True)
+    rel.y_axis.axId = 200
+    rel.x_axis = key.x_axis
+    rel.y_axis.number_format = "0%"
+    rel.y_axis.title = "63-day relative return"
+    rel.y_axis.crosses = "max"
+    rel.y_axis.majorGridlines = None
+    rel.y_axis.delete = False
+    rel.series[0].graphicalProperties.solidFill = "BDD7EE"
+    rel.series[0].graphicalProperties.line.noFill = True
+    key.series[0].graphicalProperties.line.solidFill = "1F4E79"
+    key.series[0].graphicalProperties.line.width = 22000
+    key.series[1].graphicalProperties.line.solidFill = "C55A11"
+    key.series[1].graphicalProperties.line.dashStyle = "dash"
+    key.series[1].graphicalProperties.line.width = 15000
+    for s in key.series:
+        s.smooth = False
+    key += rel
+    key.height, key.width = 8.6, 37
+    dash.add_chart(key, "B13")
+    # Money-market fund assets: the axis is scaled to the data at every refresh, so the
+    # line is not flattened against a zero it never comes near.
     m = POINTS["mmf"]
     col = column_index_from_string(DATA_COLUMNS["mmf"])
-    c3.add_data(Reference(ws, min_col=col + 1, min_row=3, max_row=3 + m), titles_from_data=True)
-    c3.set_categories(Reference(ws, min_col=col, min_row=4, max_row=3 + m))
-    c3.legend = None
-    c3.x_axis.number_format = "mmm yy"
-    ws.add_chart(c3, "A35")
-    # Quadrant trail.
-    c4 = ScatterChart()
-    c4.title = "Relative rotation trail (weekly): ratio vs momentum"
-    c4.style = 13
+    mmf = _line_chart("#,##0")
+    _title(mmf, "Retail money-market fund assets, $bn, weekly")
+    mmf.add_data(Reference(ws, min_col=col + 1, min_row=3, max_row=3 + m),
+                 titles_from_data=True)
+    _categories(mmf, ws, col, m, 6)
+    mmf.legend = None
+    mmf.y_axis.scaling.min = 0              # replaced by the data's own range at refresh
+    mmf.series[0].graphicalProperties.line.solidFill = "1F4E79"
+    mmf.series[0].smooth = False
+    mmf.height, mmf.width = 8, 16
+    ws.add_chart(mmf, "A3")
+    _quadrant_chart(ws)
+
+
+def _quadrant_chart(ws) -> None:
+    """The rotation trail (weekly ratio vs momentum), its start and end marked, and the
+    100/100 crosshair that divides the four quadrants."""
     q = POINTS["quadrant"]
-    col = column_index_from_string(DATA_COLUMNS["quadrant"])
-    s = Series(Reference(ws, min_col=col + 2, min_row=4, max_row=3 + q),
-               Reference(ws, min_col=col + 1, min_row=4, max_row=3 + q), title="small vs large")
-    s.marker.symbol = "circle"
-    s.smooth = False
-    c4.series.append(s)
-    c4.x_axis.title = "ratio (>100 = stronger)"
-    c4.y_axis.title = "momentum (>100 = improving)"
-    c4.legend = None
-    for chart in (c1, c2, c3, c4):
-        chart.height, chart.width = 7.5, 17
-        if chart.legend is not None:
-            chart.legend.position = "b"
-    ws.add_chart(c4, "A51")
-    _page(ws, "A1:J66", landscape=False)
+    col = DATA_COLUMNS["quadrant"]
+    x, y = chr(ord(col) + 1), chr(ord(col) + 2)
+    xs, ys = f"{x}4:{x}{3 + q}", f"{y}4:{y}{3 + q}"
+    m = MARKS
+    m2 = get_column_letter(column_index_from_string(m) + 1)
+    m3 = get_column_letter(column_index_from_string(m) + 2)
+    ws[f"{m}2"] = "Trail marks (computed from the block on the left)"
+    ws[f"{m}2"].font = SUBTITLE
+    _header(ws, 3, ["Point", "Ratio", "Momentum"], col=column_index_from_string(m))
+    blank = f"COUNTBLANK({xs})"
+    lo_x, hi_x = f"MIN(MIN({xs}),100)-2", f"MAX(MAX({xs}),100)+2"
+    lo_y, hi_y = f"MIN(MIN({ys}),100)-2", f"MAX(MAX({ys}),100)+2"
+    marks = [
+        ("start", f'=IF({blank}<{q},INDEX({xs},{blank}+1),NA())',
+         f'=IF({blank}<{q},INDEX({ys},{blank}+1),NA())'),
+        ("latest", f"=IF(ISNUMBER({x}{3 + q}),{x}{3 + q},NA())",
+         f"=IF(ISNUMBER({y}{3 + q}),{y}{3 + q},NA())"),
+        ("ratio 100, low", "=100", f"={lo_y}"),
+        ("ratio 100, high", "=100", f"={hi_y}"),
+        ("momentum 100, left", f"={lo_x}", "=100"),
+        ("momentum 100, right", f"={hi_x}", "=100"),
+    ]
+    for i, (label, fx, fy) in enumerate(marks, start=4):
+        ws[f"{m}{i}"], ws[f"{m2}{i}"], ws[f"{m3}{i}"] = label, fx, fy
+        ws[f"{m2}{i}"].number_format = ws[f"{m3}{i}"].number_format = "0.0"
+    ws.column_dimensions[m].width = 18
+    chart = ScatterChart()
+    _title(chart, "Rotation trail, weekly: strength ratio vs momentum")
+    chart.style = 2
+    m2c, m3c = (column_index_from_string(c) for c in (m2, m3))
+    trail = Series(Reference(ws, min_col=column_index_from_string(y), min_row=4, max_row=3 + q),
+                   Reference(ws, min_col=column_index_from_string(x), min_row=4,
+                             max_row=3 + q), title="weekly trail")
+    trail.marker.symbol = "circle"
+    trail.marker.size = 4
+    trail.graphicalProperties.line.solidFill = "2E75B6"
+    trail.graphicalProperties.line.width = 12700
+    trail.marker.graphicalProperties.solidFill = "2E75B6"
+    trail.marker.graphicalProperties.line.solidFill = "2E75B6"
+    chart.series.append(trail)
+    for row, title, symbol, colour in ((4, "start", "triangle", "548235"),
+                                       (5, "latest", "circle", "C00000")):
+        s = Series(Reference(ws, min_col=m3c, min_row=row), Reference(ws, min_col=m2c,
+                                                                      min_row=row),
+                   title=title)
+        s.marker.symbol = symbol
+        s.marker.size = 10
+        s.marker.graphicalProperties.solidFill = colour
+        s.marker.graphicalProperties.line.solidFill = colour
+        s.graphicalProperties.line.noFill = True
+        chart.series.append(s)
+    for first in (6, 8):
+        s = Series(Reference(ws, min_col=m3c, min_row=first, max_row=first + 1),
+                   Reference(ws, min_col=m2c, min_row=first, max_row=first + 1),
+                   title="100 = par")
+        s.marker.symbol = "none"
+        s.graphicalProperties.line.solidFill = "404040"
+        s.graphicalProperties.line.width = 12700
+        s.graphicalProperties.line.dashStyle = "dash"
+        chart.series.append(s)
+    for s in chart.series:
+        s.smooth = False
+    from openpyxl.chart.legend import Legend, LegendEntry
+
+    chart.legend = Legend(legendPos="b", legendEntry=[LegendEntry(idx=3, delete=True),
+                                                      LegendEntry(idx=4, delete=True)])
+    chart.x_axis.title = "ratio (> 100: small caps stronger)"
+    chart.y_axis.title = "momentum (> 100: improving)"
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.x_axis.crosses = chart.y_axis.crosses = "min"
+    chart.x_axis.number_format = chart.y_axis.number_format = "0"
+    chart.x_axis.majorGridlines = None
+    chart.height, chart.width = 8, 16
+    ws.add_chart(chart, "A20")
+    _page(ws, "A1:J37")
 
 
-def _page(ws, area: str, landscape: bool = True) -> None:
+def _page(ws, area: str, landscape: bool = True, pages_tall: int = 0) -> None:
+    """Print setup: one paper size (US Letter), landscape, one page wide (``pages_tall`` 0:
+    as many pages down as needed), sheet name and page number in the footer."""
     ws.print_area = area
+    ws.page_setup.paperSize = ws.PAPERSIZE_LETTER
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1
+    ws.page_setup.fitToHeight = pages_tall
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.oddFooter.left.text = "xlsmallcap - &A"
+    ws.oddFooter.right.text = "page &P of &N"
 
 
 def _cache(wb) -> None:
     ws = wb.create_sheet("Cache")
+    ws["A1"] = None
     ws.sheet_state = "hidden"
 
 
@@ -270,12 +588,14 @@ def _episodes(wb) -> None:
     ws = wb.create_sheet("Episodes")
     ws["A1"] = "The same figures replayed on dates history has judged"
     ws["A1"].font = TITLE
-    _header(ws, 3, ["As of", "Verdict", "Score", "vs S&P 500, 63d", "vs S&P 500, 21d",
-                    "Cash stickiness", "Quadrant", "p, small lead", "p, large lead"])
+    _header(ws, 3, ["As of", "Verdict", "Score", '="vs "&Bench1Name&", 63d"',
+                    '="vs "&Bench1Name&", 21d"', "Cash stickiness",
+                    '="Quadrant vs "&Bench1', "p, small lead", "p, large lead"])
     dates: list[object] = [dt.datetime.fromisoformat(d) for d in EPISODE_DATES] + [None]
     for i, d in enumerate(dates, start=4):
         a = ws.cell(row=i, column=1, value=d if d is not None else "latest")
         a.number_format = DATE
+        a.alignment = Alignment(horizontal="left")
         ref = f"$A{i}" if d is not None else "AsOf"
         ws.cell(row=i, column=2, value=f"=ROTATION_VERDICT(Small,Benchmarks,{ref})")
         ws.cell(row=i, column=3,
@@ -289,8 +609,7 @@ def _episodes(wb) -> None:
                 ).number_format = "0.000"
         ws.cell(row=i, column=9, value=f'=ROTATION_PVALUE(Small,Benchmarks,{ref},"large")'
                 ).number_format = "0.000"
-    for col, w in zip("ABCDEFGHI", (12, 22, 8, 16, 16, 15, 12, 13, 13), strict=True):
-        ws.column_dimensions[col].width = w
+    _widths(ws, dict(zip("ABCDEFGHI", (12, 22, 8, 19, 19, 16, 21, 14, 14), strict=True)))
     last = 3 + len(dates)
     for verdict, colour in VERDICT_COLOURS.items():
         ws.conditional_formatting.add(
@@ -340,7 +659,7 @@ def _track_record(wb) -> None:
         ws.merge_cells(start_row=words, start_column=1, end_row=words, end_column=11)
         ws.row_dimensions[words].height = 48
         row = words + 2
-    for col, w in zip("ABCDEFGHIJK", (22, 7, 7, 10, 10, 10, 9, 10, 10, 10, 8), strict=True):
+    for col, w in zip("ABCDEFGHIJK", (22, 7, 7, 11, 11, 11, 10, 11, 11, 11, 8), strict=True):
         ws.column_dimensions[col].width = w
     _page(ws, f"A1:K{row}")
 
@@ -384,6 +703,9 @@ README_LINES = [
      "UDF Modules = xlsmallcap.udfs (already set on the xlwings.conf sheet); Import "
      "Functions.", None),
     ("Until then the cells show the values stored by the last refresh.", None),
+    ("Without Python (LibreOffice, Numbers, Google Sheets, Excel without xlwings): ask for a "
+     "static report, xlsmallcap refresh <book> --static, which holds values and charts "
+     "only.", None),
     ("", None),
     ("Updating data and refreshing", BOLD),
     ("Terminal: xlsmallcap data update, then xlsmallcap refresh xlsmallcap.xlsm (no Excel "
@@ -398,8 +720,12 @@ def _readme(wb) -> None:
     ws = wb.create_sheet("Read me")
     for i, (text, font) in enumerate(README_LINES, start=1):
         c = ws.cell(row=i, column=1, value=text)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
         if font is not None:
             c.font = font
+        lines = -(-len(text) // 125)
+        if lines > 1:
+            ws.row_dimensions[i].height = 13 * lines
     ws.column_dimensions["A"].width = 130
     _page(ws, f"A1:A{len(README_LINES)}")
 
@@ -407,7 +733,17 @@ def _readme(wb) -> None:
 def _conf(wb) -> None:
     ws = wb.create_sheet("xlwings.conf")
     ws["A1"], ws["B1"] = "UDF Modules", "xlsmallcap.udfs"
-    ws.sheet_state = "visible"
+    # xlwings reads it hidden too; hidden sheets are neither printed nor exported to PDF.
+    ws.sheet_state = "hidden"
+
+
+def _default_font(wb) -> None:
+    """The workbook's Normal font (every cell without its own) is Arial 10."""
+    from openpyxl.utils.indexed_list import IndexedList
+
+    fonts = list(wb._fonts)
+    fonts[0] = Font(name=FONT, size=10, family=2)
+    wb._fonts = IndexedList(fonts)
 
 
 def build_formulas(path: Path) -> Path:
@@ -424,6 +760,7 @@ def build_formulas(path: Path) -> Path:
     _conf(wb)
     _cache(wb)
     wb.active = 0
+    _default_font(wb)
     # Open on the values stored by the refresh: no forced full recalculation on load (openpyxl
     # asks for one by default; xlwings' quickstart does not), so Excel without Python and
     # viewers show numbers, not #NAME?. Excel recalculates when the user asks (Ctrl+Alt+F9).
