@@ -122,9 +122,14 @@ def data_export(
     """Write series side by side to a CSV or Excel file."""
     from xlsmallcap.data.errors import DataError
 
+    from rich.progress import Progress
+
     _file_target(out, "--out")
     try:
-        path = _store().export(out, _split(series))
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task(f"writing {out.name}", total=None)
+            path = _store().export(out, _split(series), progress=lambda done, total:
+                                   bar.update(task, completed=done, total=total))
     except DataError as exc:
         err.print(f"[red]error[/]: {exc}")
         raise typer.Exit(2) from exc

@@ -638,14 +638,17 @@ class DataStore:
         return (f"removed your {sid}; the built-in {sid} (embedded snapshot) is used again"
                 if sid in BY_ID else f"removed {sid}")
 
-    def export(self, path: Path | str, names: Sequence[str] | None = None) -> Path:
-        """Write series side by side to ``path`` (.csv, or .xlsx for Excel)."""
+    def export(self, path: Path | str, names: Sequence[str] | None = None,
+               progress: Callable[[int, int], None] | None = None) -> Path:
+        """Write series side by side to ``path`` (.csv, or .xlsx for Excel), atomically;
+        ``progress(rows_done, rows)`` follows an .xlsx export."""
+        from xlsmallcap.data.xlsx import write_table
+
         path = Path(path)
         df = self.frame(list(names) if names else self.available())
         if path.suffix.lower() == ".xlsx":
-            df.index = df.index.date
-            df.index.name = "date"
-            df.to_excel(path, sheet_name="data")
+            write_table(path, [str(c) for c in df.columns], df.index.to_numpy(),
+                        df.to_numpy(dtype="float64"), progress=progress)
         else:
             write_bytes_atomic(path, frame_to_csv(df))
         return path
