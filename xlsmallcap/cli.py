@@ -120,9 +120,9 @@ def data_export(
     series: list[str] | None = typer.Option(None, "--series", "-s", help="Series to export."),
 ) -> None:
     """Write series side by side to a CSV or Excel file."""
-    from xlsmallcap.data.errors import DataError
-
     from rich.progress import Progress
+
+    from xlsmallcap.data.errors import DataError
 
     _file_target(out, "--out")
     try:

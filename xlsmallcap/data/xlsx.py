@@ -78,8 +78,9 @@ def write_table(path: Path | str, columns: Sequence[str], dates: np.ndarray,
                 values: np.ndarray, sheet: str = "data",
                 progress: Callable[[int, int], None] | None = None) -> Path:
     """Write ``date`` then ``columns`` as a header row, and one row per date: the date (as a
-    date cell) and the values (float; NaN and infinities leave the cell empty). ``progress(done, total)``
-    is called after every chunk of rows. Atomic: ``path`` appears only when complete."""
+    date cell) and the values (float; NaN and infinities leave the cell empty).
+    ``progress(done, total)`` is called after every chunk of rows. Atomic: ``path`` appears
+    only when complete."""
     path = Path(path)
     days = (np.asarray(dates, dtype="datetime64[D]") - _EPOCH).astype(np.int64).tolist()
     values = np.asarray(values, dtype="float64")

@@ -266,6 +266,11 @@ class _Engine:
                 row, col = split_ref(key[1])
                 i, j = row - a_row, col - a_col
                 res = res[i][j] if i < len(res) and j < len(res[i]) else None
+            elif key != anchor and self.cells[anchor].array_ref:
+                # a failed array shows its message in its first cell and keeps its other
+                # cells (see _write): dependents read what the sheet shows
+                c = self.cells.get(key)
+                return c.value if c is not None else None
             elif key != anchor:
                 res = None
             return to_excel_value(res)  # what a native formula sees: dates as serials

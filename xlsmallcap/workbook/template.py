@@ -61,6 +61,10 @@ TICKER_NAMES = {"IWM": "Russell 2000", "SPY": "S&P 500", "QQQ": "Nasdaq-100", "D
                 "IWO": "Russell 2000 growth", "IWD": "Russell 1000 value",
                 "IWF": "Russell 1000 growth"}
 ROT = "Small,Benchmarks,AsOf"
+#: Value cells: a message longer than the cell (an error, a text answer) shrinks to fit
+#: instead of running into, or being cut by, the next cell.
+FIT = Alignment(shrink_to_fit=True)
+FIT_LEFT = Alignment(horizontal="left", shrink_to_fit=True)
 #: Where each spilled block keeps its last refreshed values on the hidden Cache sheet.
 CACHE = {"detail": "$A$1:$B$20", "rs": "$D$1:$F$253", "relperf": "$H$1:$I$253",
          "mmf": "$K$1:$L$157", "quadrant": "$N$1:$P$14"}
@@ -177,7 +181,8 @@ def _figure_rows() -> list[tuple[str, str, str | None]]:
     base = "AsOf,5,0.03,63"
     return [
         ("Cash stickiness (percentile, 0-1)", "=CASH_STICKINESS(AsOf)", RATIO),
-        ("  last hiking phase's inflow still there", '=CASH_STICKINESS(AsOf,52,"retained")',
+        ("  kept of the last hike's inflow (>100%: more came)",
+         '=CASH_STICKINESS(AsOf,52,"retained")',
          PCT),
         ("Retail MMF net flow, 13 weeks ($bn)", "=CASH_FLOWS(13,AsOf)", "#,##0"),
         ("  as a share of assets", '=CASH_FLOWS(13,AsOf,"pct")', PCT),
@@ -260,7 +265,7 @@ def _dashboard(wb) -> None:
         ws[label_ref].font = HEAD
         ws[ref] = formula
         ws[ref].number_format = fmt
-        ws[ref].alignment = Alignment(horizontal="left")
+        ws[ref].alignment = FIT_LEFT
     ws[DASH["score"]].font = Font(name=FONT, bold=True, size=14)
     ws.merge_cells("I4:K4")
     bar = ws[DASH["bar"]]
@@ -295,10 +300,10 @@ def _dashboard(wb) -> None:
         ws[label_ref].font = HEAD
         ws[ref] = f"={source.lstrip('=')}"
         ws[ref].number_format = DATE
-        ws[ref].alignment = Alignment(horizontal="left")
+        ws[ref].alignment = FIT_LEFT
         ws[age_ref] = f'=IF(ISNUMBER({ref}),MAX(0,NETWORKDAYS({ref},{until})-1),"")'
         ws[age_ref].number_format = '0 "business days old"'
-        ws[age_ref].alignment = Alignment(horizontal="left")
+        ws[age_ref].alignment = FIT_LEFT
         ws.conditional_formatting.add(age_ref, FormulaRule(
             formula=[f"AND(ISNUMBER({age_ref}),{age_ref}>{STALE_DAYS[kind]})"],
             fill=WARN_FILL, font=Font(bold=True, color="9C0006")))
@@ -321,6 +326,7 @@ def _dashboard(wb) -> None:
         for j, bench in enumerate(("Bench1", "Bench2", "Bench3")):
             c = ws.cell(row=r, column=3 + j, value=f"=REL_PERF($B{r},Small,{bench},AsOf)")
             c.number_format = PCT
+            c.alignment = FIT
     ws.cell(row=r0 - 1, column=7, value="Around the rotation").font = HEAD
     _header(ws, r0, ["Figure", "Value"], col=7)
     figures = _figure_rows()
@@ -336,8 +342,7 @@ def _dashboard(wb) -> None:
         ws.cell(row=i, column=7, value=label)
         c = ws.cell(row=i, column=8, value=formula)
         c.number_format = fmt or "General"
-        c.alignment = Alignment(horizontal="left", wrap_text=True) if fmt == "@" \
-            else Alignment(horizontal="right")
+        c.alignment = FIT_LEFT if fmt == "@" else FIT
     r0 = DETAIL_ROW
     ws.cell(row=r0 - 1, column=10, value="The verdict's evidence and components").font = HEAD
     ws.cell(row=r0, column=10).value = ArrayFormula(
@@ -357,7 +362,7 @@ def _dashboard(wb) -> None:
     for i in range(r0, r0 + len(DETAIL)):
         ws.cell(row=i, column=10).alignment = Alignment(horizontal="left")
     last = max(TABLE_ROW + len(figures), DETAIL_ROW + len(DETAIL) - 1)
-    _widths(ws, {"A": 2, "B": 15, "C": 14, "D": 14, "E": 14, "F": 2, "G": 34, "H": 26,
+    _widths(ws, {"A": 2, "B": 15, "C": 16, "D": 16, "E": 16, "F": 2, "G": 34, "H": 26,
                  "I": 2, "J": 28, "K": 44})
     ws.row_dimensions[DETAIL_ROW + len(DETAIL) - 1].height = 40   # the reason, wrapped
     _page(ws, f"A1:K{last}", pages_tall=1)
@@ -439,6 +444,7 @@ def _charts(wb) -> None:
                            max_row=3 + n), titles_from_data=True)
     _categories(key, ws, rs_col, n, 3)
     key.y_axis.title = "index, 100 = a year ago"
+    key.y_axis.scaling.min = 0              # replaced by the data's own range at refresh
     key.y_axis.crosses = "min"
     rel = AreaChart()
     rp_col = column_index_from_string(DATA_COLUMNS["relperf"])
