@@ -152,6 +152,17 @@ def test_workbook_build_and_refresh(env, tmp_path):
 
     wb = load_workbook(tmp_path / "again.xlsm", keep_vba=True)
     assert "Dashboard" in wb.sheetnames
+    res = run(env, "refresh", book, "--static")
+    assert res.returncode == 0 and "static report written" in res.stdout, res.stderr
+    static = load_workbook(tmp_path / "book-static.xlsx", data_only=True)
+    assert "xlwings.conf" not in static.sheetnames
+    live = load_workbook(book, data_only=True)
+    for ref in ("B4", "H4", "H5", "B10", "C11"):
+        assert static["Dashboard"][ref].value == live["Dashboard"][ref].value, ref
+    assert static["Dashboard"]["B4"].value in ("Rotation", "Emerging rotation",
+                                               "Diversification", "Bobbling",
+                                               "Large-cap leadership")
+    short_error(run(env, "refresh", book, "--static", "--out", book), 2, "an .xlsx file")
     short_error(run(env, "refresh", tmp_path / "nope.xlsm"), 2, "does not exist")
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
