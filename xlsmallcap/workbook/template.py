@@ -586,7 +586,6 @@ def _page(ws, area: str, landscape: bool = True, pages_tall: int = 0) -> None:
 
 def _cache(wb) -> None:
     ws = wb.create_sheet("Cache")
-    ws["A1"] = None
     ws.sheet_state = "hidden"
 
 
