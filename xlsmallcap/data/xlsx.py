@@ -12,9 +12,6 @@ one.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +19,8 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 from openpyxl.utils.cell import get_column_letter
+
+from xlsmallcap.data.atomic import atomic_writer
 
 #: Rows formatted and compressed at a time (and between progress reports).
 CHUNK = 2_000
@@ -87,27 +86,16 @@ def write_table(path: Path | str, columns: Sequence[str], dates: np.ndarray,
     if values.shape != (len(days), len(columns)):
         raise ValueError(f"values must be {len(days)} x {len(columns)}, not {values.shape}")
     letters = [get_column_letter(j + 2) for j in range(len(columns))]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-                for name, text in (("[Content_Types].xml", _CONTENT_TYPES),
-                                   ("_rels/.rels", _ROOT_RELS),
-                                   ("xl/workbook.xml", _workbook(sheet)),
-                                   ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
-                                   ("xl/styles.xml", _STYLES)):
-                    zf.writestr(name, text)
-                with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out:
-                    _sheet(out, columns, letters, days, values, progress)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_writer(path) as fh, \
+            zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, text in (("[Content_Types].xml", _CONTENT_TYPES),
+                           ("_rels/.rels", _ROOT_RELS),
+                           ("xl/workbook.xml", _workbook(sheet)),
+                           ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
+                           ("xl/styles.xml", _STYLES)):
+            zf.writestr(name, text)
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out:
+            _sheet(out, columns, letters, days, values, progress)
     return path
 
 
