@@ -121,3 +121,37 @@ def test_repeated_calls_are_answered_from_the_memo_only_for_the_same_day(monkeyp
 
     monkeypatch.setattr(excel.dt, "date", Tomorrow)
     assert udfs.REL_PERF(63.0) == first and len(calls) == 2
+
+
+def test_one_rotation_test_serves_every_figure_of_a_date_and_only_that_content(monkeypatch):
+    """Score, verdict and p-value of one date run the test once; a range with the ticker's dates
+    and prices gives the ticker's answer; one changed price, another date or a new data version
+    each run the test again, and one changed price gives its own answer."""
+    from xlsmallcap import api
+    from xlsmallcap.data.store import get_store
+
+    st = get_store()
+    runs = []
+    real = api.rotation
+    monkeypatch.setattr(api, "rotation", lambda *a, **k: runs.append(a[5]) or real(*a, **k))
+    api._DERIVED.pop(st, None)
+    args = ("IWM", "SPY,QQQ", dt.datetime(2024, 7, 16))
+    score, verdict, p = (udfs.ROTATION_SCORE(*args), udfs.ROTATION_VERDICT(*args),
+                         udfs.ROTATION_PVALUE(*args))
+    assert len(runs) == 1 and isinstance(score, float) and isinstance(p, float)
+    assert isinstance(verdict, str) and not verdict.startswith("#")
+    iwm = st.public("IWM", "2024-07-16")
+    same = [[d.to_pydatetime(), float(v)] for d, v in iwm.items()]
+    clear_memo()
+    assert udfs.ROTATION_SCORE(same, *args[1:]) == score
+    assert udfs.ROTATION_VERDICT(same, *args[1:]) == verdict
+    n = len(runs)
+    changed = [row[:] for row in same]
+    changed[-1][1] *= 1.05                                  # small caps 5% higher on the day
+    clear_memo()
+    assert udfs.ROTATION_SCORE(changed, *args[1:]) != score and len(runs) == n + 1
+    assert isinstance(udfs.ROTATION_SCORE("IWM", "SPY,QQQ", dt.datetime(2024, 7, 17)), float)
+    assert len(runs) == n + 2
+    monkeypatch.setattr(type(st), "version", lambda self: ("another", "version"))
+    clear_memo()
+    assert udfs.ROTATION_SCORE(*args) == score and len(runs) == n + 3

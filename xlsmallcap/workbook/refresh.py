@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from xlsmallcap.workbook.functions import get_functions
 from xlsmallcap.workbook.ooxml import (
     MAX_ARRAY_CELLS,
     Cell,
@@ -71,11 +72,9 @@ OMITTED = _Omitted()
 
 
 def warm_up() -> None:
-    """Load the formula engine's function registry (about 1.5 s: it imports scipy) once, e.g.
-    in a batch's parent process before worker processes are forked."""
-    import formulas
-
-    formulas.get_functions()
+    """Load the formula engine's function registry and the xlsmallcap functions once, e.g. in
+    a batch's parent process before worker processes are forked."""
+    get_functions()
     _functions()
 
 
@@ -139,7 +138,7 @@ class _Engine:
                     for ref in row:
                         self.anchor_of[(c.sheet, ref)] = key
         self.udfs = _functions()
-        registry = formulas.get_functions()
+        registry = get_functions()
         for name, f in self.udfs.items():
             registry[name] = self._adapter(f)
         self.parser = formulas.Parser
