@@ -69,3 +69,17 @@ def store(tmp_path):
 
     return DataStore(cache_dir=tmp_path / "cache")
 
+
+
+def pytest_collection_modifyitems(items):
+    """Under mutmut (docs/testing.md), run the fastest tests first: mutmut stops at the first
+    failure, so a mutant that a quick test kills is not kept waiting for the slow ones."""
+    import sys
+
+    if "mutmut" not in sys.modules:
+        return
+    from mutmut.state import state
+
+    durations = state().duration_by_test
+    if durations:
+        items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
