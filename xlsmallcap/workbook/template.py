@@ -78,6 +78,10 @@ def _spill(call: str, block: str) -> str:
     return f"=IFERROR({call},Cache!{CACHE[block]})"
 
 
+#: The document modules of the quickstart's VBA project besides ThisWorkbook, in its order.
+VBA_SHEET_MODULES = ("Sheet1", "Sheet2")
+
+
 def quickstart_path() -> Path:
     import xlwings
 
@@ -766,6 +770,12 @@ def build_formulas(path: Path) -> Path:
     _cache(wb)
     wb.active = 0
     _default_font(wb)
+    # The quickstart's VBA project holds a document module for each of its two sheets (the
+    # first sheet and the conf sheet); give them to the same sheets here, so that no module is
+    # left without its sheet when Excel opens the file.
+    for ws, code_name in zip((wb.worksheets[0], wb["xlwings.conf"]), VBA_SHEET_MODULES,
+                             strict=True):
+        ws.sheet_properties.codeName = code_name
     # Open on the values stored by the refresh: no forced full recalculation on load (openpyxl
     # asks for one by default; xlwings' quickstart does not), so Excel without Python and
     # viewers show numbers, not #NAME?. Excel recalculates when the user asks (Ctrl+Alt+F9).
