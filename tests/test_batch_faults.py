@@ -84,6 +84,7 @@ def test_latest_is_a_date(tmp_path):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.another_process
 def test_a_signal_stops_the_batch_promptly(tmp_path, sig):
     if not SCRIPT.exists():
         pytest.fail(f"the console script {SCRIPT} is not installed")

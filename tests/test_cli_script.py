@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import RAW, missing, raw_rows
 
+#: Runs the package in another process (see tests/conftest.py).
+pytestmark = pytest.mark.another_process
+
 SCRIPT = Path(sys.executable).with_name("xlsmallcap")
 
 SITECUSTOMIZE = textwrap.dedent('''

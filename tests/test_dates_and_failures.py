@@ -41,6 +41,7 @@ def test_ambiguous_or_wrong_dates_are_refused(text, message):
 
 
 @pytest.mark.parametrize("text", ["16/07/2024", "03.04.2024", "2024-07-16"])
+@pytest.mark.another_process
 def test_excel_batch_and_command_line_read_dates_alike(text):
     try:
         expected = parse_date(text)
@@ -90,6 +91,7 @@ def script():
 
 
 @pytest.mark.parametrize("args, code, message", FAILURES, ids=[" ".join(a) for a, _, _ in FAILURES])
+@pytest.mark.another_process
 def test_every_command_fails_in_one_or_two_lines(script, tmp_path, args, code, message):
     res = cli(tmp_path, *(a.replace("{tmp}", str(tmp_path)) for a in args))
     assert res.returncode == code, (res.stdout, res.stderr)
@@ -97,6 +99,7 @@ def test_every_command_fails_in_one_or_two_lines(script, tmp_path, args, code, m
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) <= 6
 
 
+@pytest.mark.another_process
 def test_an_unusable_cache_folder_is_one_line(script, tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
@@ -105,6 +108,7 @@ def test_an_unusable_cache_folder_is_one_line(script, tmp_path):
     assert "Traceback" not in res.stderr
 
 
+@pytest.mark.another_process
 def test_the_report_says_when_a_date_lies_past_the_data(script, tmp_path):
     res = cli(tmp_path, "report", "--as-of", "2030-01-01")
     assert res.returncode == 0

@@ -7,6 +7,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+#: Runs the package in another process (see tests/conftest.py).
+pytestmark = pytest.mark.another_process
+
 PROBE = r'''
 import json, sys
 import numpy as np

@@ -127,6 +127,7 @@ for g in range(40):
 """
 
 
+@pytest.mark.another_process
 def test_a_reader_in_another_process_sees_whole_series_and_new_generations(seeded):
     cache = str(seeded.cache_dir)
     reader = subprocess.Popen([sys.executable, "-c", READER, cache], stdout=subprocess.PIPE,

@@ -37,6 +37,7 @@ def write(tmp_path: Path, body: str, name: str = "mine.csv") -> Path:
     return p
 
 
+@pytest.mark.another_process
 def test_a_column_named_like_a_built_in_series_is_refused(tmp_path, cache):
     f = write(tmp_path, "Date,IWM\n2024-07-10,1.0\n2024-07-11,2.0\n")
     res = cli(cache, "data", "import", str(f))
@@ -53,6 +54,7 @@ def test_a_column_named_like_a_built_in_series_is_refused(tmp_path, cache):
     assert DataStore(cache_dir=cache).series("IWM").size > 6000
 
 
+@pytest.mark.another_process
 def test_remove_a_series_of_your_own(tmp_path, cache):
     f = write(tmp_path, "date;MYIDX;OTHER\n2024-07-10;100,5;7\n2024-07-11;101;8\n")
     res = cli(cache, "data", "import", str(f))
@@ -71,6 +73,7 @@ def test_remove_a_series_of_your_own(tmp_path, cache):
     ("Date,X\n03.04.2024,1\n04.04.2024,2\n", "--month-first", "2024-03-04"),
     ("Date\tX\n20240716\t1\n20240717\t2\n", None, "2024-07-16"),
 ])
+@pytest.mark.another_process
 def test_dates_are_read_only_when_unambiguous(tmp_path, cache, body, flag, first):
     args = ["data", "import", str(write(tmp_path, body))] + ([flag] if flag else [])
     res = cli(cache, *args)
@@ -87,6 +90,7 @@ def test_dates_are_read_only_when_unambiguous(tmp_path, cache, body, flag, first
     ("Date,X\n2024-07-10,1\n2024-07-11,n/a\n", "row 3, column 'X': 'n/a' is not a number"),
     ("Date,X,Y\n2024-07-10,1,2\n2024-07-11,2,oops\n", "row 3, column 'Y': 'oops'"),
 ])
+@pytest.mark.another_process
 def test_bad_files_are_refused_with_the_row(tmp_path, cache, body, message):
     res = cli(cache, "data", "import", str(write(tmp_path, body)))
     assert res.returncode == 2 and message in res.stderr, res.stderr

@@ -62,6 +62,7 @@ def test_yahoo_dns_failure_is_one_plain_line(tmp_path, monkeypatch):
                              "SPY": "SPY: skipped (no network: the host cannot be found)"}
 
 
+@pytest.mark.another_process
 def test_a_busy_lock_says_so_and_gives_up(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -101,6 +102,7 @@ urllib.request.urlopen = lambda *a, **k: time.sleep(600)
 """
 
 
+@pytest.mark.another_process
 def test_ctrl_c_stops_an_update_within_two_seconds(tmp_path):
     script = Path(sys.executable).with_name("xlsmallcap")
     site = tmp_path / "site"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 
@@ -22,12 +23,14 @@ def test_readme_opens_with_two_commands_and_ci_runs_the_test_one():
     assert install_and_test in ci.splitlines()
 
 
+@pytest.mark.another_process
 def test_ruff_clean():
     res = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)],
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+@pytest.mark.another_process
 def test_package_imports_without_network_libraries():
     """Importing the data store must not pull in yfinance (start-up time in Excel)."""
     code = ("import sys, xlsmallcap.data.store; "

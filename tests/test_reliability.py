@@ -326,6 +326,7 @@ for i in range(25):
 """
 
 
+@pytest.mark.another_process
 def test_two_processes_updating_at_once_do_not_corrupt(tmp_path):
     cache = tmp_path / "cache"
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(cache), str(tag)])

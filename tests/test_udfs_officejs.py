@@ -21,6 +21,9 @@ import pytest
 from xlsmallcap.lite import lite_files
 from xlsmallcap.udfs import EXCEL_FUNCTIONS
 
+#: Runs the package in another process (see tests/conftest.py).
+pytestmark = pytest.mark.another_process
+
 HERE = Path(__file__).parent
 SERIAL = 45489.0                        # 2024-07-16 as a cell holds it (1900 date system)
 N = None                                # an omitted argument

@@ -284,6 +284,7 @@ def test_refresh_is_atomic(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("step", ["write", "fsync", "replace", "after_replace"])
+@pytest.mark.another_process
 def test_refresh_killed_at_each_write_step_leaves_old_or_new_never_partial(tmp_path, step):
     """The refresh process is killed (``os._exit``, no clean-up) exactly at each step of the
     atomic write: half-way through writing the temporary, at its fsync, at the rename, and
@@ -510,6 +511,7 @@ def test_batch_config_errors(tmp_path):
 
 
 # ----------------------------------------------------------------------------- render
+@pytest.mark.another_process
 def test_render_with_libreoffice(built, tmp_path):
     """LibreOffice draws every page with numbers, no error text, and the four charts."""
     if shutil.which("soffice") is None or shutil.which("pdftoppm") is None:
