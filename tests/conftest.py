@@ -83,3 +83,35 @@ def pytest_collection_modifyitems(items):
     durations = state().duration_by_test
     if durations:
         items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state_under_mutmut(monkeypatch):
+    """Under mutmut, every test starts with empty caches and a freshly built catalog.
+
+    mutmut forks each mutant's run from a process that has already run the suite, and records
+    which tests reach a function by watching calls. A result cached by an earlier test (the memo,
+    derived figures, the default store's series, the bootstrap's indices, the catalog built at
+    import) would hide a mutant from both. Outside mutmut nothing changes.
+    """
+    import sys
+
+    if "mutmut" in sys.modules:
+        from xlsmallcap import api, excel
+        from xlsmallcap.core import evidence
+        from xlsmallcap.data import catalog, snapshot, store
+        from xlsmallcap.workbook import refresh
+
+        excel.clear_memo()
+        api._DERIVED.clear()
+        evidence._resample_rows.cache_clear()
+        refresh._COMPILED.clear()
+        monkeypatch.setattr(store, "_DEFAULT", None)
+        built = catalog._build()
+        fresh = {"CATALOG": built, "BY_ID": {s.id: s for s in built},
+                 "GROUPS": tuple(dict.fromkeys(s.group for s in built))}
+        for module in (catalog, snapshot, store):
+            for name, value in fresh.items():
+                if hasattr(module, name):
+                    monkeypatch.setattr(module, name, value)
+    yield
