@@ -169,3 +169,27 @@ def test_base_rate_matches_a_naive_loop():
     assert b.current_surge == pytest.approx(surge, rel=1e-9)
     assert b.history_end.strftime("%Y-%m-%d") == "2024-05-31"
     assert b.events > 30  # a real sample since 1926
+
+
+@pytest.mark.parametrize("bench, as_of, start", [("SPY", "2024-07-16", "2024-01-02"),
+                                                  ("QQQ", "2021-03-12", "2020-06-01"),
+                                                  ("DIA", "2016-12-09", "2016-11-09")])
+def test_relative_strength_line_matches_raw(bench, as_of, start):
+    """The RS line: small / large, 100 on the first date shown; its 50-day mean uses the days
+    before that date too, on the same scale."""
+    s, b = closes("IWM"), closes(bench)
+    days = [d for d in sorted(s) if d in b and d <= as_of]
+    ratio = {d: s[d] / b[d] for d in days}
+    shown = [d for d in days if d >= start]
+    base = ratio[shown[0]]
+    got = api.rs_line("IWM", bench, 50, as_of, start)
+    assert [d.strftime("%Y-%m-%d") for d in got.index] == shown
+    assert got["rs"].iloc[0] == pytest.approx(100.0, rel=1e-12)
+    for d in (shown[1], shown[len(shown) // 2], shown[-1]):
+        i = days.index(d)
+        assert got.loc[d, "rs"] == pytest.approx(100 * ratio[d] / base, rel=1e-12)
+        mean50 = statistics.fmean(ratio[x] for x in days[i - 49:i + 1])
+        assert got.loc[d, "rs_ma"] == pytest.approx(100 * mean50 / base, rel=1e-12)
+    # the first 49 common days (IWM starts in May 2000) have too little history for a mean
+    early = api.rs_line("IWM", bench, 50, "2000-12-29")
+    assert early["rs_ma"].iloc[:49].isna().all() and early["rs_ma"].iloc[49:].notna().all()
