@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from xlsmallcap.data.errors import DataError
+from xlsmallcap.data.importer import read_user_csv
 from xlsmallcap.data.store import DataStore
 
 SCRIPT = Path(sys.executable).with_name("xlsmallcap")
@@ -96,3 +98,61 @@ def test_bad_files_are_refused_with_the_row(tmp_path, cache, body, message):
     assert res.returncode == 2 and message in res.stderr, res.stderr
     assert len(res.stderr.strip().splitlines()) <= 2 and "Traceback" not in res.stderr
     assert not (cache / "series").exists() or not any((cache / "series").iterdir())
+
+
+# The same rules in process (what `data import` calls), every date and value checked.
+@pytest.mark.parametrize("body, day_first, dates", [
+    ("Date,X\n16/07/2024,1\n17/07/2024,2\n", None, ["2024-07-16", "2024-07-17"]),
+    ("Date,X\n07/16/2024,1\n07/17/2024,2\n", None, ["2024-07-16", "2024-07-17"]),
+    ("Date,X\n03.04.2024,1\n04.04.2024,2\n", True, ["2024-04-03", "2024-04-04"]),
+    ("Date,X\n03.04.2024,1\n04.04.2024,2\n", False, ["2024-03-04", "2024-04-04"]),
+    ("Date\tX\n20240716\t1\n20240817\t2\n", None, ["2024-07-16", "2024-08-17"]),
+    ("Date,X\n2024-07-16,1\n2024-08-17,2\n", None, ["2024-07-16", "2024-08-17"]),
+])
+def test_read_user_csv_reads_each_date_form(tmp_path, body, day_first, dates):
+    got = read_user_csv(write(tmp_path, body), day_first)
+    assert list(got) == ["X"]
+    assert list(got["X"].index) == [pd.Timestamp(d) for d in dates]
+    assert got["X"].tolist() == [1.0, 2.0]
+
+
+def test_read_user_csv_semicolons_decimal_commas_and_gaps(tmp_path):
+    body = "date;MYIDX;OTHER\n2024-07-10;100,5;7\n2024-07-11;;8\n2024-07-12;101;9,25\n"
+    got = read_user_csv(write(tmp_path, body))
+    assert got["MYIDX"].to_dict() == {pd.Timestamp("2024-07-10"): 100.5,
+                                      pd.Timestamp("2024-07-12"): 101.0}
+    assert got["OTHER"].tolist() == [7.0, 8.0, 9.25]
+    # with commas as separators a comma is never a decimal point
+    got = read_user_csv(write(tmp_path, "Date,X\n2024-07-10,1.5\n2024-07-11,2\n"))
+    assert got["X"].tolist() == [1.5, 2.0]
+
+
+@pytest.mark.parametrize("body, day_first, message", [
+    ("Date,X\n03.04.2024,1\n04.04.2024,2\n", None,
+     "mine.csv: row 2: '03.04.2024' could be day/month or month/day; write ISO dates "
+     "(2024-07-16) or pass --day-first or --month-first"),
+    ("Date,X\n16/07/2024,1\n07/17/2024,2\n", None,
+     "mine.csv: dates mix day-first and month-first forms; write ISO dates (2024-07-16)"),
+    ("Date,X\n2024-07-10,1\nyesterday-and-today!,2\n", None,
+     "mine.csv: row 3: 'yesterday-and-today!' is not a date (use 2024-07-16)"),
+    ("Date,X\n2024-07-10,1\n2024-07-11,abcdefghijklmnopqrstuvwxyz\n", None,
+     "mine.csv: row 3, column 'X': 'abcdefghijklmnopqrst' is not a number"),
+    ("Date,X\n2024-07-10,1\n2024-07-11,-3.000000000000000000001\n", None,
+     "mine.csv: row 3, column 'X': -3.00000000000000000 is not a positive price"),
+    ("Date,X\n2024-07-10,1\n2024-07-10,2\n", None,
+     "mine.csv: row 3: the date 2024-07-10 appears twice"),
+    ("Date,X,Y\n2024-07-10,1,\n2024-07-11,2,\n", None, "mine.csv: column 'Y' has no numbers"),
+])
+def test_read_user_csv_refuses_with_the_row_and_the_reason(tmp_path, body, day_first, message):
+    with pytest.raises(DataError) as exc:
+        read_user_csv(write(tmp_path, body), day_first)
+    assert str(exc.value) == message
+
+
+def test_read_user_csv_names_what_it_cannot_read(tmp_path):
+    bad = tmp_path / "mine.csv"
+    bad.write_bytes(b"Date,X\n2024-07-10,\xff\xfe\n")
+    with pytest.raises(DataError, match=r"^mine\.csv: cannot read it \(UnicodeDecodeError\)$"):
+        read_user_csv(bad)
+    with pytest.raises(DataError, match=r"^gone\.csv: no such file$"):
+        read_user_csv(tmp_path / "gone.csv")
