@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 import xlsmallcap.data.store as store_mod
 from xlsmallcap.cli import app
 from xlsmallcap.data.store import DataStore
+from xlsmallcap.data.validate import RefusedDownload
 
 
 def _digest(folder) -> dict[str, str]:
@@ -135,3 +136,57 @@ def test_a_good_yahoo_answer_is_spliced(seeded, monkeypatch):
     result = seeded.update(tickers=["IWM"])
     assert result.ok and "spliced on" in result.updated["IWM"]
     assert seeded.series("IWM").index[-1] == pd.Timestamp("2026-07-01")
+
+
+# The checks themselves, on hand-made answers, each refusal's message in full.
+def _days(values, start="2024-07-01"):
+    return pd.Series(values, index=pd.bdate_range(start, periods=len(values)), dtype="float64")
+
+
+@pytest.mark.parametrize("kind, values, message", [
+    ("yield", [4.1, 4.2, 60.0], "^TNX: the answer has rates outside -5 to 50 percent"),
+    ("rate", [5.3, -6.0, 5.3], "^TNX: the answer has rates outside -5 to 50 percent"),
+    ("yield", [4.0, 9.5], "^TNX: the answer moves +5.50 pp from 2024-07-01 to 2024-07-02; "
+                          "if that is real, run again with --accept-jumps"),
+    ("price", [100.0, 250.0], "^TNX: the answer moves +150% from 2024-07-01 to 2024-07-02; "
+                              "if that is real, run again with --accept-jumps"),
+    ("mmf", [0.0, 5.0, 0.0], "^TNX: the answer has zero or negative fund assets"),
+])
+def test_check_series_refusals(kind, values, message):
+    from xlsmallcap.data.validate import check_series
+
+    with pytest.raises(RefusedDownload) as exc:
+        check_series("^TNX", kind, _days(values), today=pd.Timestamp("2026-01-01"))
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize("kind, values, jumps", [
+    ("yield", [-4.9, 49.9, 45.0], True), ("yield", [4.0, 8.9], False), ("rate", [5.0, 19.9], False),
+    ("mmf", [0.0, 0.0, 5.0, 5.5], False), ("price", [1.0, 1.99], False)])
+def test_check_series_accepts_the_edges(kind, values, jumps):
+    from xlsmallcap.data.validate import check_series
+
+    check_series("X", kind, _days(values), accept_jumps=jumps, today=pd.Timestamp("2026-01-01"))
+
+
+def test_check_covers_allows_forty_days_of_slack_at_the_start_and_none_at_the_end():
+    from xlsmallcap.data.validate import check_covers
+
+    stored = pd.Series(1.0, index=pd.date_range("2024-01-01", "2024-06-28"))
+    check_covers("X", pd.Series(1.0, index=pd.date_range("2024-02-10", "2024-06-28")), stored)
+    for start, end in (("2024-02-11", "2024-06-28"), ("2024-01-01", "2024-06-27")):
+        with pytest.raises(RefusedDownload) as exc:
+            check_covers("X", pd.Series(1.0, index=pd.date_range(start, end)), stored)
+        assert str(exc.value) == (f"X: the answer covers {start} to {end}, less than the stored "
+                                  "2024-01-01 to 2024-06-28; a partial answer never replaces "
+                                  "stored data")
+
+
+def test_check_splice_names_the_last_day_of_a_short_answer():
+    from xlsmallcap.data.validate import check_splice
+
+    old = _days([10.0, 10.5, 11.0])
+    with pytest.raises(RefusedDownload) as exc:
+        check_splice("X", old, old.iloc[:2])
+    assert str(exc.value) == ("X: the answer ends on 2024-07-02, before the stored 2024-07-03; "
+                              "a partial answer never replaces stored data")
