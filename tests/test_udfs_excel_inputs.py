@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlsmallcap import api, udfs
+from xlsmallcap import api, excel, udfs
 
 FUNCTIONS = ["ROTATION_SCORE", "ROTATION_VERDICT", "ROTATION_DETAIL", "ROTATION_PVALUE", "REL_PERF",
              "REL_PERF_SERIES", "CASH_STICKINESS", "CASH_FLOWS", "EASING_CYCLES",
@@ -237,3 +237,38 @@ def test_the_module_imports_where_xlwings_has_no_sub(monkeypatch):
     spec.loader.exec_module(module)
     assert callable(module.XLSC_UPDATE_DATA) and not hasattr(module.XLSC_UPDATE_DATA,
                                                              "__xlfunc__")
+
+
+# How a range becomes series, and what a number argument accepts, at each edge.
+_D1, _D2 = dt.datetime(2024, 7, 16), dt.datetime(2024, 7, 17)
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([_D1, 100.0], "#VALUE! small needs at least 2 rows of dates and prices"),    # one row
+    ([["2024-07-16", "101.5"], ["2024-07-17", "102"]],
+     "#VALUE! small: row 1 has '101.5' where a price is expected"),         # text dates: data
+    ([["Date", 100.0, "QQQ"], [_D1, 1.0, 2.0], [_D2, 1.1, 2.1]],
+     "#VALUE! small date in row 1 must be a date like 2024-07-16 (got 'Date')"),  # not a header
+])
+def test_a_range_is_read_as_data_unless_its_whole_first_row_is_labels(rows, message):
+    with pytest.raises(excel.ArgError) as exc:
+        excel._series_from_range(rows, "small")
+    assert str(exc.value) == message
+
+
+def test_a_header_row_names_the_series_and_a_blank_corner_is_allowed():
+    got = excel._series_from_range([["", "Mine"], [_D1, 1.0], [_D2, 1.1]], "small")
+    assert list(got) == ["Mine"] and got["Mine"].tolist() == [1.0, 1.1]
+    got = excel._series_from_range([[_D1, 1.0, 2.0], [_D2, 1.1, None]], "bench")
+    assert list(got) == ["bench1", "bench2"] and got["bench2"].isna().tolist() == [False, True]
+
+
+@pytest.mark.parametrize("value, expected", [("5%", 0.05), (" 2.5 ", 2.5), (3, 3.0), (None, 1.0)])
+def test_a_number_argument_reads_numbers_text_and_percentages(value, expected):
+    assert excel.as_float(value, "threshold", 1.0) == expected
+
+
+@pytest.mark.parametrize("value", [True, False, "abc", float("inf")])
+def test_a_number_argument_refuses_booleans_text_and_infinity(value):
+    with pytest.raises(excel.ArgError, match=r"^#VALUE! threshold must be a number \(got "):
+        excel.as_float(value, "threshold", 1.0)
