@@ -130,6 +130,32 @@ def test_a_circular_reference_is_reported_and_left_as_it_was(refreshed):
     assert cells["K1"][2] == "11" and cells["K2"][2] == "12"
     assert set(report.circular) == {("Analysis", "K1"), ("Analysis", "K2")}
     assert ("Analysis", "K1") not in report.computed
+    assert report.summary() == ("saved_by_excel.xlsx: 6 xlsmallcap formulas, 1 dependent native "
+                                "formulas, 1 with error values, 2 circular (left as they were)")
+    assert report.circular == {("Analysis", "K1"): "circular reference at Analysis!K1",
+                               ("Analysis", "K2"): "circular reference through Analysis!K1"}
+
+
+@pytest.mark.parametrize("text, single", [
+    ('CHART_SERIES("rs",Small)', True), ("  REL_PERF(63, A1:A9) ", True),
+    ('CHART_SERIES("a(b",Small)', True), ('CHART_SERIES(")",Small)', True),
+    ("REL_PERF(63)+REL_PERF(21)", False), ("(REL_PERF(63))", False), ("A1+1", False),
+    ('ROTATION_VERDICT("x")&"("', False), ("REL_PERF(63", False)])
+def test_a_fallback_wraps_exactly_one_call(text, single):
+    from xlsmallcap.workbook.refresh import _single_call
+
+    assert _single_call(text) is single
+
+
+def test_ranges_reach_the_functions_as_excel_passes_them():
+    import numpy as np
+
+    from xlsmallcap.workbook.refresh import _to_udf_arg
+
+    assert _to_udf_arg(np.array([[5.0]])) == 5.0                      # one cell: a value
+    assert _to_udf_arg(np.array([[1.0, 2.0]])) == [[1.0, 2.0]]         # a row: rows
+    assert _to_udf_arg(np.array([[1.0], [2.0]])) == [[1.0], [2.0]]
+    assert type(_to_udf_arg(np.float64(2.5))) is float
 
 
 def test_everything_else_is_as_excel_saved_it(refreshed):
