@@ -107,9 +107,7 @@ def _fresh_state_under_mutmut(monkeypatch):
         evidence._resample_rows.cache_clear()
         refresh._COMPILED.clear()
         monkeypatch.setattr(store, "_DEFAULT", None)
-        built = catalog._build()
-        fresh = {"CATALOG": built, "BY_ID": {s.id: s for s in built},
-                 "GROUPS": tuple(dict.fromkeys(s.group for s in built))}
+        fresh = catalog.tables()
         for module in (catalog, snapshot, store):
             for name, value in fresh.items():
                 if hasattr(module, name):

@@ -7,6 +7,7 @@ CLI all take their list of series from here, so a series is added in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,18 @@ def _build() -> tuple[SeriesInfo, ...]:
     return tuple(out)
 
 
-CATALOG: tuple[SeriesInfo, ...] = _build()
-BY_ID: dict[str, SeriesInfo] = {s.id: s for s in CATALOG}
-GROUPS: tuple[str, ...] = tuple(dict.fromkeys(s.group for s in CATALOG))
+def tables() -> dict[str, Any]:
+    """The catalog, by id, and its groups in order: the module's ``CATALOG``, ``BY_ID`` and
+    ``GROUPS``, built afresh (the tests rebuild them under mutmut)."""
+    catalog = _build()
+    return {"CATALOG": catalog, "BY_ID": {s.id: s for s in catalog},
+            "GROUPS": tuple(dict.fromkeys(s.group for s in catalog))}
+
+
+_TABLES = tables()
+CATALOG: tuple[SeriesInfo, ...] = _TABLES["CATALOG"]
+BY_ID: dict[str, SeriesInfo] = _TABLES["BY_ID"]
+GROUPS: tuple[str, ...] = _TABLES["GROUPS"]
 
 
 def normalize_id(name: str) -> str:
