@@ -26,8 +26,9 @@ from pathlib import Path
 #: A small function whose mutants are quick to run: running them makes mutmut generate all
 #: mutants and collect which tests reach which function.
 FIRST = "xlsmallcap.core.rotation.x_funding_score__mutmut_*"
-KILLED = {1, 3, 36, 24, -24, 152, 255}          # mutmut's exit codes for killed and timeout
-SURVIVED = {0, 5, 33}                           # survived, and no test reaches it
+#: mutmut's statuses (``mutmut.stats.status_by_exit_code``) counted each way.
+KILLED = ("killed", "timeout")
+SURVIVED = ("survived", "no tests")
 
 
 def mutmut(*args: str) -> None:
@@ -73,13 +74,15 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def report(sample: list[str], results: dict[str, int | None]) -> str:
+    from mutmut.stats import status_by_exit_code
+
     rows, survivors = defaultdict(lambda: [0, 0]), []
     for name in sample:
-        code = results.get(name)
-        if code in SURVIVED:
+        status = status_by_exit_code[results.get(name)]
+        if status in SURVIVED:
             rows[module_of(name)][1] += 1
             survivors.append(name)
-        elif code in KILLED:
+        elif status in KILLED:
             rows[module_of(name)][0] += 1
     lines = [f"{'module':34} {'run':>4} {'survived':>8}"]
     for module in sorted(rows):
@@ -102,12 +105,11 @@ def main() -> None:
     ap.add_argument("--report-only", action="store_true", help="read the results, run nothing")
     a = ap.parse_args()
     root = Path.cwd()
-    if not a.report_only:
-        if not all_results(root):
-            mutmut("run", "--max-children", a.max_children, FIRST)
-        sample = draw(list(all_results(root)), a.n, a.seed)
-        mutmut("run", "--max-children", a.max_children, *sample)
+    if not a.report_only and not all_results(root):
+        mutmut("run", "--max-children", a.max_children, FIRST)
     sample = draw(list(all_results(root)), a.n, a.seed)
+    if not a.report_only:
+        mutmut("run", "--max-children", a.max_children, *sample)
     text = report(sample, all_results(root))
     (root / "mutants" / "sample-report.txt").write_text(text + "\n")
     print(text)
