@@ -60,6 +60,12 @@ def write_book(path, parts: dict[str, str | bytes]) -> None:
             zf.writestr(name, text if isinstance(text, bytes) else text.encode())
 
 
+def refresh_sheet(book, sheet: str):
+    """Write the book with ``sheet`` as its worksheet, refresh it; the report and its cells."""
+    write_book(book, dict(PARTS, **{"xl/worksheets/sheet1.xml": sheet}))
+    return refresh(book), sheet_cells(book)
+
+
 def sheet_cells(path) -> dict[str, tuple[str | None, str | None, str | None]]:
     """Every cell of the sheet: (type, formula element as text, cached value)."""
     with zipfile.ZipFile(path) as zf:
@@ -222,11 +228,9 @@ def test_an_array_over_a_whole_sheet_is_refused_not_expanded(tmp_path):
     use_embedded_data()
     book = tmp_path / "huge.xlsx"
     sheet = SHEET.replace('ref="H1:I1"', 'ref="H1:XFD1048576"')
-    write_book(book, dict(PARTS, **{"xl/worksheets/sheet1.xml": sheet}))
-    report = refresh(book)
+    report, cells = refresh_sheet(book, sheet)
     assert report.errors[("Analysis", "H1")].startswith("#NUM! its array H1:XFD1048576 is "
                                                         "larger than 1,000,000 cells")
-    cells = sheet_cells(book)
     assert cells["H1"][2] == "1" and float(cells["C5"][2]) == pytest.approx(rel(63))
 
 
@@ -234,12 +238,10 @@ def test_an_array_result_never_overwrites_another_formula(tmp_path):
     use_embedded_data()
     book = tmp_path / "formula_below.xlsx"
     # a formula of the user's where the ROTATION_DETAIL table would grow
-    sheet = SHEET.replace('<c r="E3"><v>0</v></c>', '<c r="E3"><v>0</v></c>').replace(
+    sheet = SHEET.replace(
         '<row r="5"><c r="A5"><v>63</v></c>',
         '<row r="5"><c r="A5"><v>63</v></c><c r="E5"><f>1+1</f><v>2</v></c>')
-    write_book(book, dict(PARTS, **{"xl/worksheets/sheet1.xml": sheet}))
-    report = refresh(book)
-    cells = sheet_cells(book)
+    report, cells = refresh_sheet(book, sheet)
     assert cells["E5"] == (None, "<f xmlns=\"http://schemas.openxmlformats.org/spreadsheetml"
                                  "/2006/main\">1+1</f>", "2")
     assert cells["E1"][2] == "#SPILL!" and 'ref="E1:F3"' in cells["E1"][1]
@@ -264,9 +266,7 @@ def test_two_arrays_growing_into_the_same_empty_cells_do_not_overwrite_each_othe
         '<row r="6"><c r="A6"><v>126</v></c>',
         '<row r="6"><c r="A6"><v>126</v></c><c r="E6" cm="1"><f t="array" ref="E6:F6">'
         'XLSC_HISTORY("SPY",$B$1,$B$1+2,0,0)</f><v>0</v></c>')
-    write_book(book, dict(PARTS, **{"xl/worksheets/sheet1.xml": sheet}))
-    report = refresh(book)
-    cells = sheet_cells(book)
+    report, cells = refresh_sheet(book, sheet)
     # E1's table would cover E6, which holds another formula: E1 spills, E6's table stands
     assert cells["E1"][2] == "#SPILL!"
     assert "Analysis!E6" in report.errors[("Analysis", "E1")]
@@ -284,9 +284,7 @@ def test_an_array_never_overwrites_cells_another_array_just_filled(tmp_path):
         '<c r="F3"><v>0</v></c></row>',
         '<c r="F3"><v>0</v></c><c r="M3" cm="1"><f t="array" ref="M3:M3">'
         'XLSC_HISTORY("SPY",$B$1,$B$1+2,0,0)</f><v>0</v></c></row>')
-    write_book(book, dict(PARTS, **{"xl/worksheets/sheet1.xml": sheet}))
-    report = refresh(book)
-    cells = sheet_cells(book)
+    report, cells = refresh_sheet(book, sheet)
     iwm = {r["date"]: r["c"] for r in raw_rows("prices/IWM.csv")}
     assert float(cells["O3"][2]) == pytest.approx(float(iwm["2024-07-18"]))
     assert float(cells["N3"][2]) == 45491.0                  # IWM's third date, not SPY's
