@@ -314,3 +314,101 @@ def test_a_static_report_of_an_excel_book_is_values_only(tmp_path):
     values = load_workbook(out, data_only=True)["Analysis"]
     assert values["C5"].value == pytest.approx(rel(63), rel=1e-12)
     assert values["E1"].value == "Component"
+
+
+def test_a_formula_on_a_sheet_that_does_not_exist_is_left_alone_and_named(tmp_path):
+    use_embedded_data()
+    sheet = SHEET.replace('<c r="L1"><v>42</v></c>',
+                          '<c r="L1"><f>SUM(Gone!A1:A3)</f><v>42</v></c>')
+    report, cells = refresh_sheet(tmp_path / "gone.xlsx", sheet)
+    assert report.unreadable == {("Analysis", "L1"): "it refers to a sheet that does not "
+                                                     "exist (Gone)"}
+    assert ("Analysis", "L1") not in report.unknown and cells["L1"][2] == "42"
+    assert "1 unreadable (left alone)" in report.summary()
+    assert float(cells["C5"][2]) == pytest.approx(rel(63))      # the rest was refreshed
+
+
+def fallback_sheet(blocked: bool) -> str:
+    """H1's history inside IFERROR(..., Analysis!P1:Q2), the fallback block holding 7 and 8;
+    H4 holds the user's text (blocking H1's five rows) or nothing."""
+    sheet = SHEET.replace('XLSC_HISTORY("IWM",$B$1,$B$1+6,0,0)',
+                          'IFERROR(XLSC_HISTORY("IWM",$B$1,$B$1+6,0,0),Analysis!P1:Q2)')
+    sheet = sheet.replace('<c r="L1"><v>42</v></c>', '<c r="L1"><v>42</v></c><c r="P1"><v>7'
+                          '</v></c><c r="Q1"><v>8</v></c>')
+    return sheet if blocked else sheet.replace('<c r="H4" t="s"><v>1</v></c>', "")
+
+
+def test_a_fallback_block_receives_the_good_result(tmp_path):
+    use_embedded_data()
+    report, cells = refresh_sheet(tmp_path / "fallback.xlsx", fallback_sheet(blocked=False))
+    iwm = {r["date"]: float(r["c"]) for r in raw_rows("prices/IWM.csv")}
+    assert ("Analysis", "H1") not in report.errors
+    assert float(cells["P1"][2]) == 45489.0 and float(cells["Q1"][2]) == iwm["2024-07-16"]
+    assert float(cells["P2"][2]) == 45490.0 and float(cells["Q2"][2]) == iwm["2024-07-17"]
+
+
+def test_a_fallback_block_keeps_its_last_good_values_when_the_result_cannot_show(tmp_path):
+    use_embedded_data()
+    report, cells = refresh_sheet(tmp_path / "fallback.xlsx", fallback_sheet(blocked=True))
+    assert report.errors[("Analysis", "H1")].startswith("#SPILL! its 5 x 2 result would "
+                                                        "overwrite Analysis!H4")
+    assert cells["P1"][2] == "7" and cells["Q1"][2] == "8" and "P2" not in cells
+
+
+def test_an_array_result_larger_than_the_limit_spills_with_its_size(tmp_path, monkeypatch):
+    import xlsmallcap.workbook.refresh as R
+
+    use_embedded_data()
+    monkeypatch.setattr(R, "MAX_ARRAY_CELLS", 6)    # H1's 5 x 2 history is 10 cells
+    report, cells = refresh_sheet(tmp_path / "limit.xlsx", fallback_sheet(blocked=False))
+    assert report.errors[("Analysis", "H1")] == ("#SPILL! its 5 x 2 result is larger than 6 "
+                                                 "cells; nothing else was changed")
+    assert cells["H1"][2] == "#SPILL!" and cells["I1"][2] is None
+    assert "H2" not in cells and cells["P1"][2] == "7"
+
+
+def test_a_table_in_a_plain_cell_shows_its_first_value_as_old_excel_did(tmp_path):
+    use_embedded_data()
+    sheet = SHEET.replace('<c r="L1"><v>42</v></c>',
+                          '<c r="L1"><f>XLSC_HISTORY("IWM",$B$1+1,$B$1+6,0,0)</f><v>42</v></c>')
+    report, cells = refresh_sheet(tmp_path / "plain.xlsx", sheet)
+    assert float(cells["L1"][2]) == 45490.0 and ("Analysis", "L1") in report.computed
+
+
+def test_a_native_formula_over_a_table_sees_numbers_as_numbers(tmp_path):
+    use_embedded_data()
+    sheet = SHEET.replace('<c r="L1"><v>42</v></c>', '<c r="L1"><f>INDEX(XLSC_HISTORY("IWM",'
+                          '$B$1,$B$1+6,0,0),2,2)*2</f><v>42</v></c><c r="M1"><f>INDEX('
+                          'ROTATION_DETAIL(,,$B$1),1,1)</f><v>0</v></c>')
+    report, cells = refresh_sheet(tmp_path / "index.xlsx", sheet)
+    iwm = {r["date"]: float(r["c"]) for r in raw_rows("prices/IWM.csv")}
+    assert float(cells["L1"][2]) == pytest.approx(2 * iwm["2024-07-17"], rel=1e-12)
+    assert cells["M1"][0] == "str"
+    assert {("Analysis", "L1"), ("Analysis", "M1")} <= set(report.computed)
+
+
+def test_a_native_formula_reading_an_absent_cell_of_a_failed_array_sees_it_blank(tmp_path):
+    use_embedded_data()
+    # N1:O2 holds a failing call; O2 was never written (Excel leaves blank cells out)
+    sheet = SHEET.replace('<c r="L1"><v>42</v></c>', '<c r="L1"><v>42</v></c><c r="N1" '
+                          't="str" cm="1"><f t="array" ref="N1:O2">REL_PERF(-3)</f><v>0</v>'
+                          '</c><c r="N5" t="str"><f>O2&amp;"|"&amp;Z99</f><v>x</v></c>')
+    report, cells = refresh_sheet(tmp_path / "failed.xlsx", sheet)
+    assert report.errors[("Analysis", "N1")].startswith("#VALUE! window")
+    assert cells["N5"][2] == "|" and ("Analysis", "N5") in report.native
+    assert not report.unknown and not report.unreadable
+
+
+def test_a_second_refresh_in_one_process_parses_no_formula_again(tmp_path, monkeypatch):
+    import formulas
+
+    use_embedded_data()
+    write_book(tmp_path / "a.xlsx", PARTS)
+    refresh(tmp_path / "a.xlsx")
+    parsed = []
+    real = formulas.Parser.ast
+    monkeypatch.setattr(formulas.Parser, "ast",
+                        lambda self, *a, **k: parsed.append(a[0]) or real(self, *a, **k))
+    write_book(tmp_path / "b.xlsx", PARTS)
+    report = refresh(tmp_path / "b.xlsx")
+    assert parsed == [] and len(report.computed) == 6

@@ -315,6 +315,8 @@ def refresh_cmd(
         console.print(f"static report written to {out}")
     for (sheet, ref), name in sorted(report.unknown.items()):
         err.print(f"[yellow]left alone[/] {sheet}!{ref}: {name}")
+    for (sheet, ref), why in sorted(report.unreadable.items()):
+        err.print(f"[yellow]left alone[/] {sheet}!{ref}: {why}")
     for (sheet, ref), msg in sorted(report.errors.items()):
         err.print(f"[yellow]error value[/] {sheet}!{ref}: {msg}")
     for (sheet, ref), msg in sorted(report.circular.items()):

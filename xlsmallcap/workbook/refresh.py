@@ -37,6 +37,9 @@ class RefreshReport:
     computed: list[Key] = field(default_factory=list)
     native: list[Key] = field(default_factory=list)
     unknown: dict[Key, str] = field(default_factory=dict)
+    #: Cells whose formula the engine cannot read (a sheet that does not exist, bad syntax),
+    #: left alone, with the reason.
+    unreadable: dict[Key, str] = field(default_factory=dict)
     errors: dict[Key, str] = field(default_factory=dict)
     #: Cells left with their old values because their formula depends on itself.
     circular: dict[Key, str] = field(default_factory=dict)
@@ -47,6 +50,8 @@ class RefreshReport:
         if self.unknown:
             parts.append(f"{len(self.unknown)} left alone (unknown functions: "
                          f"{', '.join(sorted(set(self.unknown.values())))})")
+        if self.unreadable:
+            parts.append(f"{len(self.unreadable)} unreadable (left alone)")
         if self.errors:
             parts.append(f"{len(self.errors)} with error values")
         if self.circular:
@@ -59,6 +64,10 @@ def _functions() -> dict[str, Any]:
     from xlsmallcap import udfs
 
     return {name: getattr(udfs, name) for name in udfs.EXCEL_FUNCTIONS}
+
+
+class UnknownSheet(KeyError):
+    """A formula refers to a sheet the book does not have (its name as written)."""
 
 
 class _Omitted:
@@ -226,10 +235,10 @@ class _Engine:
         name = name.strip()
         if "!" in name:
             sh_name, rng = name.rsplit("!", 1)
-            sh_name = sh_name.strip("'").upper()
-            if sh_name not in self.sheet_names:
-                raise KeyError(f"unknown sheet {sh_name}")
-            return self.sheet_names[sh_name], rng.replace("$", "")
+            sh_name = sh_name.strip("'")
+            if sh_name.upper() not in self.sheet_names:
+                raise UnknownSheet(sh_name)
+            return self.sheet_names[sh_name.upper()], rng.replace("$", "")
         defined = self.pkg.defined_names.get(name.upper())
         if defined is not None and depth < 5:
             return self._targets(defined, sheet, depth + 1)
@@ -312,15 +321,14 @@ def _dirty(engine: _Engine, report: RefreshReport,
         try:
             deps[k] = {engine.anchor_of.get(x, x) for rows in engine.input_keys(k)
                        for row in rows for x in row}
-        except Exception as exc:  # a formula the engine cannot parse
-            name = re.match(r"\s*=?\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\(", formula_cells[k].formula)
-            report.unknown[k] = name.group(1).upper() if name else f"unparsable ({exc})"
+        except Exception as exc:  # a formula the engine cannot parse, or an unknown sheet
+            report.unreadable[k] = _unreadable(exc, formula_cells[k].formula)
     for k, c in formula_cells.items():
         if k in deps:
             missing = [f for f in engine.functions_of[c.formula] if not engine.knows(f)]
             if missing:
                 report.unknown[k] = missing[0]
-    dirty = set(ours) - set(report.unknown)
+    dirty = set(ours) - set(report.unknown) - set(report.unreadable)
     # a formula that has no stored value was never computed (a new book): compute it too
     never = {k for k, c in formula_cells.items() if c.value is None and k in deps
              and k not in report.unknown}
@@ -333,6 +341,16 @@ def _dirty(engine: _Engine, report: RefreshReport,
                 seeds.add(k)
                 grown = True
     return ours, {k for k in seeds if k in formula_cells}
+
+
+def _unreadable(exc: Exception, formula: str) -> str:
+    """Why the engine cannot read a formula, in a spreadsheet user's words (the sheet's name
+    as the formula spells it: the engine reads it in capitals)."""
+    if isinstance(exc, UnknownSheet):
+        written = re.search(re.escape(exc.args[0]), formula, re.IGNORECASE)
+        return ("it refers to a sheet that does not exist "
+                f"({written.group(0) if written else exc.args[0]})")
+    return "the formula engine cannot read it"
 
 
 #: ``IFERROR(<xlsmallcap call>, Sheet!A1:C10)``: the range keeps the last refreshed values, for
@@ -399,17 +417,18 @@ def _write(engine: _Engine, cell: Cell, result: Any, report: RefreshReport) -> N
         new_ref = f"{cell.ref}:{cell_ref(r0 + rows - 1, c0 + cols - 1)}"
         old = {ref for row in array_cells(cell.array_ref) for ref in row}
         if rows * cols > MAX_ARRAY_CELLS:
-            blocker = "(too many cells)"
+            why = f"is larger than {MAX_ARRAY_CELLS:,} cells"
         else:
             blocker = _blocked(engine, cell, array_cells(new_ref))
+            why = None if blocker is None else f"would overwrite {cell.sheet}!{blocker}"
         # cells of the old block that another array took over in this refresh stay its own
         old = {ref for ref in old
                if engine.claimed.get((cell.sheet, ref), cell.ref) == cell.ref}
-        if blocker is not None:
+        if why is not None:
             for ref in old:
                 pkg.set_cached(cell.sheet, ref, "#SPILL!" if ref == cell.ref else None)
-            report.errors[key] = (f"#SPILL! its {rows} x {cols} result would overwrite "
-                                  f"{cell.sheet}!{blocker}; nothing else was changed")
+            report.errors[key] = (f"#SPILL! its {rows} x {cols} result {why}; "
+                                  "nothing else was changed")
             return
         for i, row in enumerate(result):
             for j in range(cols):
