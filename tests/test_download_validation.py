@@ -190,3 +190,32 @@ def test_check_splice_names_the_last_day_of_a_short_answer():
         check_splice("X", old, old.iloc[:2])
     assert str(exc.value) == ("X: the answer ends on 2024-07-02, before the stored 2024-07-03; "
                               "a partial answer never replaces stored data")
+
+
+def _rmfns_answer(st: DataStore, change=None) -> bytes:
+    s = st.series("RMFNS")
+    if change is not None:
+        s = change(s)
+    rows = [f"{d:%Y-%m-%d},{v!r}" for d, v in s.items()]
+    return ("\n".join(["observation_date,RMFNS", *rows]) + "\n").encode()
+
+
+def test_a_jump_already_in_the_stored_history_is_not_refused_again(seeded, monkeypatch):
+    """Retail money funds doubled from February to March 1974 (FRED's RMFNS): the stored
+    history has it, so a full answer that repeats it is accepted."""
+    s = seeded.series("RMFNS")
+    assert s["1974-03-01"] / s["1974-02-01"] > 1.9             # the real jump is there
+    _serve_fred(monkeypatch, _rmfns_answer(seeded))
+    result = seeded.update(series=["RMFNS"])
+    assert result.failed == {} and result.updated["RMFNS"].startswith("full history")
+
+
+def test_a_jump_in_a_revised_observation_is_refused(seeded, monkeypatch):
+    prev, last = seeded.series("RMFNS").index[-3:-1]
+    _serve_fred(monkeypatch, _rmfns_answer(seeded, lambda s: s.where(s.index != last,
+                                                                     s[last] * 3)))
+    before = _digest(seeded.cache_dir)
+    result = seeded.update(series=["RMFNS"])
+    assert result.failed["RMFNS"].startswith("RMFNS: the answer moves +2")
+    assert f"% from {prev:%Y-%m-%d} to {last:%Y-%m-%d}; if that is real" in result.failed["RMFNS"]
+    assert _digest(seeded.cache_dir) == before

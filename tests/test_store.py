@@ -214,3 +214,102 @@ def test_cli_bad_ticker_name(cli):
 def test_cli_export(cli, tmp_path):
     res = cli("data", "export", "--out", str(tmp_path / "x.csv"), "--series", "IWM,SPY")
     assert res.exit_code == 0 and (tmp_path / "x.csv").exists()
+
+
+def test_an_answer_that_does_not_overlap_is_replaced_by_the_full_history(store, monkeypatch):
+    """Stored until 2026-06-15; Yahoo's answer has a hole from 06-01 to 06-19, so the
+    incremental answer (from 06-05) shares no date with the store: the whole history is
+    fetched instead and stored as sent."""
+    truth = store.series("IWM")
+    store._write("IWM", truth.loc[:"2026-06-15"], "yahoo")
+    holed = truth.drop(truth.loc["2026-06-01":"2026-06-19"].index)
+    fake = install_fake_yahoo(monkeypatch, {"IWM": holed})
+    result = store.update(tickers=["IWM"])
+    assert result.updated == {"IWM": f"full history (no overlap); last "
+                                     f"{truth.index[-1]:%Y-%m-%d}"}
+    assert [bool(kw.get("start")) for _, kw in fake.calls] == [True, False]
+    pd.testing.assert_series_equal(store.series("IWM"), holed, check_names=False,
+                                   check_freq=False)
+
+
+def test_a_plain_update_asks_every_live_source_once(store, monkeypatch):
+    """``update()`` with no names: every catalog series with a live source, Yahoo's by
+    ticker and FRED's by URL, and nothing else (Fama-French has no live source)."""
+    from xlsmallcap.data.catalog import CATALOG
+
+    yahoo = [s for s in CATALOG if s.live == "yahoo"]
+    fred = [s for s in CATALOG if s.live == "fred"]
+    fake = install_fake_yahoo(monkeypatch, {s.symbol.upper(): store.series(s.id) for s in yahoo})
+    asked: list[str] = []
+
+    def fetch(url, timeout):
+        sid = url.rsplit("id=", 1)[1]
+        asked.append(sid)
+        rows = [f"{d:%Y-%m-%d},{v!r}" for d, v in store.series(sid).items()]
+        return ("\n".join([f"observation_date,{sid}", *rows]) + "\n").encode()
+
+    store.fred_fetch = fetch
+    result = store.update()
+    assert result.failed == {}
+    assert sorted(result.updated) == sorted(s.id for s in yahoo + fred)
+    assert sorted(asked) == sorted(s.id for s in fred)
+    assert sorted(t for t, _ in fake.calls) == sorted(s.symbol.upper() for s in yahoo)
+    last = store.series("IWM").index[-1]
+    assert result.updated["IWM"] == f"0 new rows, spliced on {last:%Y-%m-%d}; last {last:%Y-%m-%d}"
+    wrmfns = store.series("WRMFNS").index[-1]
+    assert result.updated["WRMFNS"] == f"full history; last {wrmfns:%Y-%m-%d}"
+
+
+def test_a_corrupt_users_series_shows_in_status_with_no_rows(store, tmp_path):
+    f = tmp_path / "mine.csv"
+    f.write_text("Date,MINE\n2024-01-02,1\n2024-01-03,2\n")
+    store.import_csv(f)
+    store._file_of("MINE").write_bytes(b"\x00\x00")
+    row = next(r for r in store.status() if r.id == "MINE")
+    assert (row.source, row.first, row.last, row.rows, row.stale_days) == \
+        ("cache", None, None, 0, None)
+    assert row.note.endswith("is corrupt (its checksum does not match: truncated or changed "
+                             "outside xlsmallcap); no other copy; import its file again "
+                             "(`xlsmallcap data import`)")
+
+
+def test_a_stored_file_names_its_series_and_its_time_is_utc(store, monkeypatch):
+    import time
+    from datetime import datetime, timezone
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")     # 9 hours ahead of UTC
+    time.tzset()
+    try:
+        store._write("IWM", store.series("IWM").iloc[:5], "yahoo")
+        entry = store._meta()["IWM"]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    header = store._file_of("IWM").read_text().splitlines()[0]
+    assert header.split(",")[1] == "IWM"
+    stamp = datetime.strptime(entry["updated"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=timezone.utc)
+    assert abs((datetime.now(timezone.utc) - stamp).total_seconds()) < 120
+
+
+def test_a_stale_file_that_cannot_be_removed_does_not_stop_a_write(store, monkeypatch):
+    """Sweeping old versions is housekeeping: a file another program holds open (Windows)
+    stays for the next sweep, and the new version is stored."""
+    from pathlib import Path
+
+    s = store.series("IWM")
+    store._write("IWM", s.iloc[:5], "yahoo")
+    first = store._file_of("IWM")
+    real = Path.unlink
+
+    def held(self, *a, **k):
+        if self.name == first.name:
+            raise PermissionError(13, "in use")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Path, "unlink", held)
+    store._write("IWM", s.iloc[:6], "yahoo")
+    assert store.series("IWM").size == 6 and first.exists()
+    monkeypatch.undo()
+    store._write("IWM", s.iloc[:7], "yahoo")
+    assert not first.exists()

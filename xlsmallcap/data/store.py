@@ -319,9 +319,9 @@ class DataStore:
                 source = entry.get("source", "cache")
                 self.problems.pop(sid, None)
             except (OSError, ValueError, UnicodeDecodeError) as exc:
-                fallback = "using the snapshot" if sid in BY_ID else "no other copy"
-                self.problems[sid] = (f"cache file {path} is corrupt ({exc}); {fallback}; "
-                                      "`xlsmallcap data update` rebuilds it")
+                fix = ("using the snapshot; `xlsmallcap data update` rebuilds it" if sid in BY_ID
+                       else "no other copy; import its file again (`xlsmallcap data import`)")
+                self.problems[sid] = f"cache file {path} is corrupt ({exc}); {fix}"
                 s = None
         if s is None:
             if sid not in BY_ID:
@@ -573,8 +573,9 @@ class DataStore:
                         s = _within(SERIES_TIMEOUT, sid, lambda symbol=symbol: download_series(
                             symbol, fetch=fetch))
                         how = "full history"
-                        check_series(sid, self._kind(sid), s, accept_jumps)
-                        check_covers(sid, s, self._stored(sid))
+                        stored = self._stored(sid)
+                        check_series(sid, self._kind(sid), s, accept_jumps, known=stored)
+                        check_covers(sid, s, stored)
                     sid, staged[sid] = self._stage(sid, s, kind)
                     result.updated[sid] = f"{how}; last {s.index[-1]:%Y-%m-%d}"
                 except RefusedDownload as exc:

@@ -29,10 +29,12 @@ class RefusedDownload(LiveDataError):
 
 
 def check_series(sid: str, kind: str, s: pd.Series, accept_jumps: bool = False,
-                 today: pd.Timestamp | None = None) -> None:
+                 today: pd.Timestamp | None = None, known: pd.Series | None = None) -> None:
     """Dates sorted, unique and plausible; values finite, positive for prices (fund assets:
     never zero again after being positive); moves within :data:`MAX_MOVE` for the kind unless
-    ``accept_jumps``."""
+    ``accept_jumps``. With ``known`` (what is stored), only moves to or from an observation
+    that is new or changed are checked: a jump already in the stored history (money funds
+    doubled in early 1974) was accepted before and is not refused again."""
     today = today or pd.Timestamp.today().normalize()
     idx = pd.DatetimeIndex(s.index)
     if s.empty:
@@ -65,6 +67,9 @@ def check_series(sid: str, kind: str, s: pd.Series, accept_jumps: bool = False,
             moves = np.where(ok, np.abs(np.diff(np.log(np.where(v > 0, v, 1.0)))), 0.0)
     else:
         moves = np.abs(np.diff(v))
+    if known is not None and not known.empty:
+        same = pd.Series(v, index=idx).eq(known.reindex(idx)).to_numpy()
+        moves = np.where(same[:-1] & same[1:], 0.0, moves)
     if (moves > bound).any():
         i = int(np.argmax(moves > bound))
         what = (f"{v[i + 1] / v[i] - 1:+.0%}" if kind in ("price", "mmf")
