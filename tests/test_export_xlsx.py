@@ -79,3 +79,10 @@ def test_empty_and_non_finite_values_leave_cells_empty(tmp_path):
         [dt.datetime(2024, 7, 16), None, -2.25]]
     assert ws["A2"].number_format == "yyyy-mm-dd"
     assert oct(path.stat().st_mode & 0o777) == "0o644"
+
+
+def test_a_sheet_name_with_quotes_and_ampersand_reads_back(tmp_path):
+    dates = np.array(["2024-07-16"], dtype="datetime64[D]")
+    path = xlsx.write_table(tmp_path / "q.xlsx", ["x"], dates, np.array([[1.0]]),
+                            sheet='IWM "vs" SPY & more')
+    assert load_workbook(path).sheetnames == ['IWM "vs" SPY & more']

@@ -202,3 +202,33 @@ def test_funding_for_your_own_range_is_of_the_day_it_ends():
     large = [[r[0], r[2]] for r in rows]
     detail = dict(udfs.ROTATION_DETAIL(small, large, None, None, None, False))
     assert detail["Funding"] == pytest.approx(1 - api.cash("2014-06-30", 13).value)
+
+
+def test_easing_percentiles_on_flows_built_by_hand():
+    """Assets 100 every week; net flows 1 a week before 2002 and 2 after. Cycle A (cut in
+    2000) has nothing earlier to rank against; B's first 52 weeks (104% of assets) beat A's
+    (52%); C was cut on 2003-12-05 and the next week was never reported, so its flow so far is
+    not known and is not ranked (not "the lowest ever")."""
+    import warnings
+
+    from xlsmallcap.core.flows import Cycle, easing_cycles
+
+    idx = pd.date_range("2000-01-07", "2003-12-05", freq="7D").append(
+        pd.DatetimeIndex(["2003-12-15"]))
+    flows = pd.DataFrame({"assets": 100.0, "flow": np.where(idx < "2002-01-01", 1.0, 2.0)},
+                         index=idx)
+
+    def cycle(cut: str) -> Cycle:
+        cut = pd.Timestamp(cut)
+        return Cycle(cut - pd.Timedelta(weeks=20), cut - pd.Timedelta(weeks=4), cut, 5.0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")              # no 0/0 on the way
+        a, b, c = easing_cycles(flows, [cycle("2000-06-02"), cycle("2002-06-07"),
+                                        cycle("2003-12-05")])
+    assert (a.compared, math.isnan(a.percentile)) == (0, True)
+    assert a.after[52] == (52.0, pytest.approx(0.52))
+    assert (b.elapsed_weeks, b.now_bn, b.compared, b.percentile) == (52, 104.0, 1, 1.0)
+    assert b.now_pct == pytest.approx(1.04) and b.hike_inflow_bn == 32.0
+    assert (c.elapsed_weeks, c.compared) == (1, 2)
+    assert math.isnan(c.now_pct) and math.isnan(c.percentile)

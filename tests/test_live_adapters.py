@@ -70,6 +70,8 @@ def test_fred_old_layout_with_dot():
     (b"observation_date,WRMFNS\n2026-02-09,abc\n", "line 2"),
     (b"observation_date,WRMFNS\nnot-a-date,1.0\n", "line 2"),
     (b"observation_date,WRMFNS\n", "no observations"),
+    (b"observation_date,WRMFNS\n2026-02-09,1.0\n2026-02-09,2.0\n", "WRMFNS: FRED sent "
+                                                                     "duplicated dates"),
     (b"", "malformed"),
 ])
 def test_fred_malformed(body, needle):

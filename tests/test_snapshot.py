@@ -115,3 +115,12 @@ def test_values_equal_raw_files(raw_dir):
         raw = pd.read_csv(raw_dir / "prices" / f"{t}.csv", index_col="date", parse_dates=True)["c"]
         pd.testing.assert_series_equal(prices[t].dropna(), raw, check_names=False,
                                        check_index_type=False, check_freq=False)
+
+
+def test_build_writes_into_the_package_folder_by_default(raw_dir, tmp_path, monkeypatch):
+    import xlsmallcap.data.snapshot as snap
+
+    monkeypatch.setattr(snap, "snapshot_dir", lambda: tmp_path / "pkg")
+    sizes = build_snapshot(raw_dir)
+    assert sorted(sizes) == sorted(p.name for p in (tmp_path / "pkg").iterdir())
+    assert all((tmp_path / "pkg" / n).stat().st_size == size for n, size in sizes.items())

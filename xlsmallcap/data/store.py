@@ -496,7 +496,7 @@ class DataStore:
         known = sid in BY_ID or self._file_of(sid) is not None
         return self._load(sid)[0] if known else None
 
-    def _fetch_yahoo(self, sid: str, full: bool, download, accept_jumps: bool = False
+    def _fetch_yahoo(self, sid: str, full: bool, download, accept_jumps: bool
                      ) -> tuple[pd.Series, str]:
         """Download, validate (:mod:`xlsmallcap.data.validate`) and splice one Yahoo series;
         a refused answer raises before anything is written."""
