@@ -103,13 +103,18 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--max-children", default="2")
     ap.add_argument("--report-only", action="store_true", help="read the results, run nothing")
+    ap.add_argument("--rerun", action="store_true", help="run sampled mutants that have a "
+                    "result again (after the tests changed)")
     a = ap.parse_args()
     root = Path.cwd()
     if not a.report_only and not all_results(root):
         mutmut("run", "--max-children", a.max_children, FIRST)
-    sample = draw(list(all_results(root)), a.n, a.seed)
-    if not a.report_only:
-        mutmut("run", "--max-children", a.max_children, *sample)
+    results = all_results(root)
+    sample = draw(list(results), a.n, a.seed)
+    # mutmut runs a mutant it is named again even when it has a result: name only the rest
+    todo = [name for name in sample if results[name] is None or a.rerun]
+    if not a.report_only and todo:
+        mutmut("run", "--max-children", a.max_children, *todo)
     text = report(sample, all_results(root))
     (root / "mutants" / "sample-report.txt").write_text(text + "\n")
     print(text)

@@ -232,3 +232,29 @@ def test_easing_percentiles_on_flows_built_by_hand():
     assert b.now_pct == pytest.approx(1.04) and b.hike_inflow_bn == 32.0
     assert (c.elapsed_weeks, c.compared) == (1, 2)
     assert math.isnan(c.now_pct) and math.isnan(c.percentile)
+
+
+def test_cycles_known_on_a_date_are_those_found_from_that_dates_data_alone():
+    """The memo runs the fed funds history once and keeps, for each as-of date, the cycles
+    detected by then; that must equal running the detection on the data public that day,
+    on dates around every first cut and every day a cycle became known."""
+    from xlsmallcap.core.flows import policy_cycles
+    from xlsmallcap.data.store import get_store
+
+    st = get_store()
+    whole = st.public(api.POLICY_RATE).loc[api.CYCLES_FROM:].dropna()
+    dates = [pd.Timestamp("1982-03-01"), pd.Timestamp("1982-04-15")]   # fewer than 60 days
+    for c in policy_cycles(whole):
+        for anchor in (c.first_cut, c.peak):
+            dates += [anchor + pd.Timedelta(days=d) for d in (-1, 0, 1, 20, 40, 90, 200)]
+    dates += list(pd.date_range("1983-01-01", "2026-07-01", freq="397D"))
+    from xlsmallcap.core.flows import cycle_detections
+
+    for i, _ in cycle_detections(whole):         # the days around each detection
+        dates += [whole.index[i] + pd.Timedelta(days=d) for d in (-1, 0, 1, 2, 3)]
+    seen = set()
+    for as_of in dates:
+        direct = policy_cycles(st.public(api.POLICY_RATE, as_of).loc[api.CYCLES_FROM:], as_of)
+        assert api.cycles(as_of) == direct, as_of
+        seen.add(len(direct))
+    assert seen >= {0, 1, len(policy_cycles(whole))}

@@ -22,16 +22,17 @@ from xlsmallcap.core.flows import (
     EasingCycle,
     FlowEffect,
     Stickiness,
+    cycle_detections,
+    cycles_known,
     easing_cycles,
     easing_mask,
     flow_effect,
     net_flows,
-    policy_cycles,
     stickiness,
     weekly_relative_returns,
     window_flow,
 )
-from xlsmallcap.core.frame import AnalysisError
+from xlsmallcap.core.frame import AnalysisError, upto
 from xlsmallcap.core.quadrant import quadrant, quadrant_trail
 from xlsmallcap.core.rates import Sensitivity, rate_sensitivity
 from xlsmallcap.core.relative import (
@@ -175,8 +176,15 @@ CYCLES_FROM = "1982-01-01"
 def cycles(as_of: object = None, store: DataStore | None = None) -> list:
     """Policy cycles from the fed funds rate as public on ``as_of`` (since 1982)."""
     st = _store(store)
-    return _derived("cycles", st, as_of, lambda: policy_cycles(
-        st.public(POLICY_RATE, as_of).loc[CYCLES_FROM:], as_of))
+
+    def known_then() -> list:
+        # the whole history once per data version; what was known on as_of is a prefix
+        whole = _derived("cycle detections", st, None, lambda: cycle_detections(
+            st.public(POLICY_RATE).loc[CYCLES_FROM:].dropna()))
+        return cycles_known(whole, upto(st.public(POLICY_RATE, as_of).loc[CYCLES_FROM:]
+                                        .dropna(), as_of).size)
+
+    return _derived("cycles", st, as_of, known_then)
 
 
 def cash(as_of: object = None, weeks: int = 52, store: DataStore | None = None) -> Stickiness:

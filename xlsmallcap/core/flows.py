@@ -68,7 +68,22 @@ class Cycle:
 
 
 def policy_cycles(fed_funds: pd.Series, as_of: object = None) -> list[Cycle]:
-    """Easing cycles from the daily fed funds rate, each with the hiking phase before it.
+    """Easing cycles from the daily fed funds rate up to ``as_of``, each with the hiking phase
+    before it (see :func:`cycle_detections`); none from fewer than 60 days."""
+    r = upto(fed_funds.dropna(), as_of)
+    return cycles_known(cycle_detections(r), r.size)
+
+
+def cycles_known(detections: list[tuple[int, Cycle]], n: int) -> list[Cycle]:
+    """The cycles that the first ``n`` observations of the rate show: every step of
+    :func:`cycle_detections` looks only backwards, so this equals detecting on those ``n``
+    days alone (a memo can run the whole history once). None when ``n`` < 60."""
+    return [] if n < 60 else [c for i, c in detections if i < n]
+
+
+def cycle_detections(r: pd.Series) -> list[tuple[int, Cycle]]:
+    """Easing cycles in the daily rate ``r`` (no NaN), each with the position in ``r`` of the
+    day it becomes known.
 
     On the 30-day rolling median ``m`` of the rate: an easing cycle starts on the first day
     ``m`` is :data:`CUT_SIZE` below its peak of the last 270 days, if ``m`` rose by
@@ -78,15 +93,13 @@ def policy_cycles(fed_funds: pd.Series, as_of: object = None) -> list[Cycle]:
     stayed 0.15 pp or more below that peak; ``peak`` the day of the peak;
     ``hike_start`` the first day after the low before the peak when ``m`` was 0.2 pp above it.
     """
-    r = upto(fed_funds.dropna(), as_of)
-    if r.size < 60:
-        return []
     dates = r.index
     rate = r.to_numpy(dtype="float64")
     med = r.rolling(30, min_periods=20).median()
     m = med.to_numpy()
     hit = m <= med.rolling(270, min_periods=30).max().to_numpy() - CUT_SIZE
     out: list[Cycle] = []
+    known: list[int] = []
     last_start, low, rise = 0, np.inf, 0.0
     m_list, hit_list = m.tolist(), hit.tolist()   # plain floats: a fast loop
     ns = dates.asi8.tolist()                      # and plain nanoseconds, not Timestamps
@@ -117,8 +130,9 @@ def policy_cycles(fed_funds: pd.Series, as_of: object = None) -> list[Cycle]:
         up = np.flatnonzero(before[low_pos:] >= before[low_pos] + 0.2)
         hike_start = dates[start + low_pos + int(up[0])] if up.size else dates[start]
         out.append(Cycle(hike_start, dates[pk_pos], first_cut, pk))
+        known.append(i)
         last_start, low, rise = i, m[i], 0.0
-    return out
+    return list(zip(known, out, strict=True))
 
 
 def window_flow(flows: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
