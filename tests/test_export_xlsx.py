@@ -86,3 +86,13 @@ def test_a_sheet_name_with_quotes_and_ampersand_reads_back(tmp_path):
     path = xlsx.write_table(tmp_path / "q.xlsx", ["x"], dates, np.array([[1.0]]),
                             sheet='IWM "vs" SPY & more')
     assert load_workbook(path).sheetnames == ['IWM "vs" SPY & more']
+
+
+def test_values_are_written_as_floats_whatever_they_came_as(tmp_path):
+    """Integers, numeric text and None (a missing value) as numpy turns them into floats."""
+    dates = np.array(["2024-07-15", "2024-07-16"], dtype="datetime64[D]")
+    path = xlsx.write_table(tmp_path / "v.xlsx", ["x", "y"], dates, [[1, None], ["2.5", 3]])
+    ws = load_workbook(path)["data"]
+    assert [[c.value for c in row[1:]] for row in ws.iter_rows(min_row=2)] == [
+        [1, None], [2.5, 3]]
+    assert ws["B2"].data_type == "n" and ws["C3"].data_type == "n"
