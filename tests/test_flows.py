@@ -258,3 +258,23 @@ def test_cycles_known_on_a_date_are_those_found_from_that_dates_data_alone():
         assert api.cycles(as_of) == direct, as_of
         seen.add(len(direct))
     assert seen >= {0, 1, len(policy_cycles(whole))}
+
+
+def test_flow_effect_sums_the_weeks_after_not_the_week_itself():
+    """horizon h: the small-minus-large return of weeks t+1 .. t+h against week t's outflow;
+    the slope is ordinary least squares on exactly those pairs (computed here with numpy)."""
+    rng = np.random.default_rng(7)
+    idx = pd.date_range("2010-01-01", periods=300, freq="7D")
+    flows = pd.DataFrame({"flow_pct": rng.normal(0, 0.004, 300)}, index=idx)
+    rel = pd.Series(rng.normal(0, 0.01, 300), index=idx)
+    x = -flows["flow_pct"].to_numpy() * 100
+    r = rel.to_numpy()
+    for h in (0, 1, 3):
+        y = r if h == 0 else np.array([r[t + 1: t + h + 1].sum() if t + h < 300 else np.nan
+                                       for t in range(300)])
+        keep = ~np.isnan(y)
+        slope = np.polyfit(x[keep], y[keep], 1)[0]
+        got = flow_effect(flows, rel, horizon=h)
+        assert got.n == 300 - h and got.horizon == h
+        assert got.slope == pytest.approx(slope, rel=1e-9)
+        assert got.correlation == pytest.approx(np.corrcoef(x[keep], y[keep])[0, 1], rel=1e-9)
