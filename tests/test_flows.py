@@ -159,6 +159,15 @@ def test_election_test_on_synthetic_years():
     market = pd.Series(rng.normal(0, 1.0, days.size) * boost, index=days)
     r = election_vol(market)
     assert r.ratio == pytest.approx(2.0, rel=0.1) and r.p_value < 0.001
+    # the two typical levels, by hand: geometric means of each year's annualised vol
+    logr = np.log1p(market / 100.0)
+    autumn = logr[logr.index.month.isin([8, 9, 10])]
+    vol = autumn.groupby(autumn.index.year).std(ddof=1) * np.sqrt(252.0)
+    election = vol.index % 4 == 0
+    assert r.vol_election == pytest.approx(np.exp(np.log(vol[election]).mean()), rel=1e-12)
+    assert r.vol_other == pytest.approx(np.exp(np.log(vol[~election]).mean()), rel=1e-12)
+    assert (r.elections, r.other_years, r.last_year) == (25, 75, 2025)
+    assert r.ratio == pytest.approx(r.vol_election / r.vol_other, rel=1e-12)
     r = election_vol(pd.Series(rng.normal(0, 1.0, days.size), index=days))
     assert 0.85 < r.ratio < 1.15 and r.p_value > 0.01
 
