@@ -1,0 +1,42 @@
+"""Messages a spreadsheet user reads, pinned in full: each names the argument as the user wrote
+it and shows the offending value, cut short (found by mutation testing, docs/testing.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from xlsmallcap.core.base_rate import base_rate
+from xlsmallcap.core.frame import AnalysisError
+from xlsmallcap.core.quadrant import quadrant_trail
+from xlsmallcap.data.store import get_store, use_embedded_data
+from xlsmallcap.excel import ArgError, as_date, as_sources
+
+
+@pytest.fixture(autouse=True)
+def _embedded():
+    use_embedded_data()
+
+
+def test_text_that_looks_like_an_error_cell_is_named_and_cut_short():
+    with pytest.raises(ArgError) as info:
+        as_date("#REF! in my sheet", "as_of")
+    assert str(info.value) == "#VALUE! as_of is an error cell ('#REF! in...)"
+
+
+def test_a_long_unknown_ticker_is_cut_to_twenty_characters():
+    with pytest.raises(ArgError) as info:
+        as_sources("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "small", ["IWM"], get_store())
+    assert str(info.value) == ("#N/A small: unknown ticker 'ABCDEFGHIJKLMNOP... "
+                               "(see =DATA_STATUS())")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda st: base_rate(st.series("FF_SMB"), horizon=1),
+     "horizon must be a whole number of trading days >= 2 (got 1)"),
+    (lambda st: quadrant_trail(st.series("IWM"), st.series("SPY"), momentum_window=0),
+     "momentum_window must be a whole number of trading days >= 1 (got 0)"),
+])
+def test_core_refusals_name_the_argument(call, message):
+    with pytest.raises(AnalysisError) as info:
+        call(get_store())
+    assert str(info.value) == message
