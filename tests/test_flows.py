@@ -287,3 +287,12 @@ def test_flow_effect_sums_the_weeks_after_not_the_week_itself():
         assert got.n == 300 - h and got.horizon == h
         assert got.slope == pytest.approx(slope, rel=1e-9)
         assert got.correlation == pytest.approx(np.corrcoef(x[keep], y[keep])[0, 1], rel=1e-9)
+
+
+def test_election_test_with_too_few_years_says_so_instead_of_guessing():
+    """Five years of data hold one election autumn: no ratio, no p-value, and the counts."""
+    days = pd.bdate_range("2019-01-01", "2023-12-31")
+    market = pd.Series(np.random.default_rng(5).normal(0, 1.0, days.size), index=days)
+    r = election_vol(market)
+    assert (r.elections, r.other_years, r.last_year) == (1, 4, 2023)
+    assert all(math.isnan(v) for v in (r.ratio, r.p_value, r.vol_election, r.vol_other))
