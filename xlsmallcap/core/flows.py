@@ -83,7 +83,7 @@ def cycles_known(detections: list[tuple[int, Cycle]], n: int) -> list[Cycle]:
 
 def cycle_detections(r: pd.Series) -> list[tuple[int, Cycle]]:
     """Easing cycles in the daily rate ``r`` (no NaN), each with the position in ``r`` of the
-    day it becomes known.
+    day it becomes known; none for an empty or flat rate.
 
     On the 30-day rolling median ``m`` of the rate: an easing cycle starts on the first day
     ``m`` is :data:`CUT_SIZE` below its peak of the last 270 days, if ``m`` rose by
