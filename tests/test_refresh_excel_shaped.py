@@ -316,10 +316,18 @@ def test_a_static_report_of_an_excel_book_is_values_only(tmp_path):
     assert values["E1"].value == "Component"
 
 
+#: Row 1's last cell; the edge-case books below put their own cells there.
+L1 = '<c r="L1"><v>42</v></c>'
+
+
+def instead_of_l1(cells: str) -> str:
+    """The sheet with row 1's last cell (L1, holding 42) replaced by ``cells``."""
+    return SHEET.replace(L1, cells)
+
+
 def test_a_formula_on_a_sheet_that_does_not_exist_is_left_alone_and_named(tmp_path):
     use_embedded_data()
-    sheet = SHEET.replace('<c r="L1"><v>42</v></c>',
-                          '<c r="L1"><f>SUM(Gone!A1:A3)</f><v>42</v></c>')
+    sheet = instead_of_l1('<c r="L1"><f>SUM(Gone!A1:A3)</f><v>42</v></c>')
     report, cells = refresh_sheet(tmp_path / "gone.xlsx", sheet)
     assert report.unreadable == {("Analysis", "L1"): "it refers to a sheet that does not "
                                                      "exist (Gone)"}
@@ -333,8 +341,7 @@ def fallback_sheet(blocked: bool) -> str:
     H4 holds the user's text (blocking H1's five rows) or nothing."""
     sheet = SHEET.replace('XLSC_HISTORY("IWM",$B$1,$B$1+6,0,0)',
                           'IFERROR(XLSC_HISTORY("IWM",$B$1,$B$1+6,0,0),Analysis!P1:Q2)')
-    sheet = sheet.replace('<c r="L1"><v>42</v></c>', '<c r="L1"><v>42</v></c><c r="P1"><v>7'
-                          '</v></c><c r="Q1"><v>8</v></c>')
+    sheet = sheet.replace(L1, L1 + '<c r="P1"><v>7</v></c><c r="Q1"><v>8</v></c>')
     return sheet if blocked else sheet.replace('<c r="H4" t="s"><v>1</v></c>', "")
 
 
@@ -369,17 +376,16 @@ def test_an_array_result_larger_than_the_limit_spills_with_its_size(tmp_path, mo
 
 def test_a_table_in_a_plain_cell_shows_its_first_value_as_old_excel_did(tmp_path):
     use_embedded_data()
-    sheet = SHEET.replace('<c r="L1"><v>42</v></c>',
-                          '<c r="L1"><f>XLSC_HISTORY("IWM",$B$1+1,$B$1+6,0,0)</f><v>42</v></c>')
+    sheet = instead_of_l1('<c r="L1"><f>XLSC_HISTORY("IWM",$B$1+1,$B$1+6,0,0)</f><v>42</v></c>')
     report, cells = refresh_sheet(tmp_path / "plain.xlsx", sheet)
     assert float(cells["L1"][2]) == 45490.0 and ("Analysis", "L1") in report.computed
 
 
 def test_a_native_formula_over_a_table_sees_numbers_as_numbers(tmp_path):
     use_embedded_data()
-    sheet = SHEET.replace('<c r="L1"><v>42</v></c>', '<c r="L1"><f>INDEX(XLSC_HISTORY("IWM",'
-                          '$B$1,$B$1+6,0,0),2,2)*2</f><v>42</v></c><c r="M1"><f>INDEX('
-                          'ROTATION_DETAIL(,,$B$1),1,1)</f><v>0</v></c>')
+    sheet = instead_of_l1('<c r="L1"><f>INDEX(XLSC_HISTORY("IWM",$B$1,$B$1+6,0,0),2,2)*2</f>'
+                          '<v>42</v></c><c r="M1"><f>INDEX(ROTATION_DETAIL(,,$B$1),1,1)</f>'
+                          '<v>0</v></c>')
     report, cells = refresh_sheet(tmp_path / "index.xlsx", sheet)
     iwm = {r["date"]: float(r["c"]) for r in raw_rows("prices/IWM.csv")}
     assert float(cells["L1"][2]) == pytest.approx(2 * iwm["2024-07-17"], rel=1e-12)
@@ -390,9 +396,9 @@ def test_a_native_formula_over_a_table_sees_numbers_as_numbers(tmp_path):
 def test_a_native_formula_reading_an_absent_cell_of_a_failed_array_sees_it_blank(tmp_path):
     use_embedded_data()
     # N1:O2 holds a failing call; O2 was never written (Excel leaves blank cells out)
-    sheet = SHEET.replace('<c r="L1"><v>42</v></c>', '<c r="L1"><v>42</v></c><c r="N1" '
-                          't="str" cm="1"><f t="array" ref="N1:O2">REL_PERF(-3)</f><v>0</v>'
-                          '</c><c r="N5" t="str"><f>O2&amp;"|"&amp;Z99</f><v>x</v></c>')
+    sheet = instead_of_l1(L1 + '<c r="N1" t="str" cm="1"><f t="array" ref="N1:O2">REL_PERF(-3)'
+                          '</f><v>0</v></c><c r="N5" t="str"><f>O2&amp;"|"&amp;Z99</f><v>x</v>'
+                          '</c>')
     report, cells = refresh_sheet(tmp_path / "failed.xlsx", sheet)
     assert report.errors[("Analysis", "N1")].startswith("#VALUE! window")
     assert cells["N5"][2] == "|" and ("Analysis", "N5") in report.native
