@@ -33,6 +33,12 @@ def fred_full_answer(history: pd.Series, recent: bytes = FRED_WRMFNS) -> bytes:
     return ("\n".join([header, *old, *new]) + "\n").encode()
 
 
+def fred_answer(series: pd.Series, sid: str) -> bytes:
+    """A FRED download in today's layout holding exactly ``series`` (values written in full)."""
+    rows = [f"{d:%Y-%m-%d},{v!r}" for d, v in series.items()]
+    return ("\n".join([f"observation_date,{sid}", *rows]) + "\n").encode()
+
+
 FRED_DGS2_OLD = b"""DATE,DGS2
 2026-08-19,4.19
 2026-08-20,4.19

@@ -12,7 +12,7 @@ import urllib.request
 
 import pandas as pd
 import pytest
-from recorded import fred_full_answer, install_fake_yahoo
+from recorded import fred_answer, fred_full_answer, install_fake_yahoo
 from typer.testing import CliRunner
 
 import xlsmallcap.data.store as store_mod
@@ -196,8 +196,7 @@ def _rmfns_answer(st: DataStore, change=None) -> bytes:
     s = st.series("RMFNS")
     if change is not None:
         s = change(s)
-    rows = [f"{d:%Y-%m-%d},{v!r}" for d, v in s.items()]
-    return ("\n".join(["observation_date,RMFNS", *rows]) + "\n").encode()
+    return fred_answer(s, "RMFNS")
 
 
 def test_a_jump_already_in_the_stored_history_is_not_refused_again(seeded, monkeypatch):

@@ -6,7 +6,7 @@ import hashlib
 
 import pandas as pd
 import pytest
-from recorded import fred_full_answer, install_fake_yahoo
+from recorded import fred_answer, fred_full_answer, install_fake_yahoo
 from typer.testing import CliRunner
 from yfinance.exceptions import YFRateLimitError
 
@@ -245,8 +245,7 @@ def test_a_plain_update_asks_every_live_source_once(store, monkeypatch):
     def fetch(url, timeout):
         sid = url.rsplit("id=", 1)[1]
         asked.append(sid)
-        rows = [f"{d:%Y-%m-%d},{v!r}" for d, v in store.series(sid).items()]
-        return ("\n".join([f"observation_date,{sid}", *rows]) + "\n").encode()
+        return fred_answer(store.series(sid), sid)
 
     store.fred_fetch = fetch
     result = store.update()
