@@ -60,6 +60,30 @@ def test_hac_slope_by_hand():
     assert got.t == pytest.approx(beta / se) and got.significant
 
 
+def test_base_rate_on_histories_too_short_to_judge():
+    """Too short for one surge: nothing is counted; too short for any known outcome: today's
+    surge is measured but no event, similar surge or unconditional day exists."""
+    days = pd.bdate_range("2024-01-01", periods=40)
+    smb = pd.Series(0.02, index=days)  # +2% a day: every day is a surge
+    b = base_rate(smb.iloc[:5], surge_days=5, threshold=0.03, horizon=20, sub_window=5)
+    assert (b.events, b.successes, b.similar_events, b.unconditional_days) == (0, 0, 0, 0)
+    assert (b.surge_days, b.horizon, b.threshold) == (5, 20, 0.03)
+    assert b.as_of == b.history_end == days[4] and b.last_event is pd.NaT
+    for v in (b.share, b.low, b.mean_forward, b.current_surge, b.similar_share,
+              b.unconditional):
+        assert math.isnan(v)
+    b = base_rate(smb.iloc[:6], surge_days=5, threshold=0.03, horizon=20, sub_window=5)
+    assert b.current_surge == pytest.approx(1.02 ** 5 - 1) and b.events == 0
+    # no day yet has its 20 days of outcome
+    b = base_rate(smb.iloc[:20], surge_days=1, threshold=0.01, horizon=20, sub_window=5)
+    assert (b.events, b.similar_events, b.unconditional_days) == (0, 0, 0)
+    assert math.isnan(b.unconditional) and math.isnan(b.similar_share)
+    # 20 days with an outcome, one declustered surge on the first of them
+    b = base_rate(smb, surge_days=1, threshold=0.01, horizon=20, sub_window=5)
+    assert (b.events, b.successes, b.unconditional_days, b.unconditional) == (1, 1, 20, 1.0)
+    assert b.mean_forward == pytest.approx(1.02 ** 20 - 1)
+
+
 def test_cluster_se_counts_spells_not_days():
     # two spells of 50 identical values each: the spread is between spells only
     x = np.r_[np.full(50, 1.0), np.full(50, 3.0)]
@@ -114,6 +138,7 @@ def test_base_rate_by_surge_size_matches_a_naive_loop():
     assert b.similar_events == len(sim) > 5
     assert b.similar_successes == wins
     assert b.events == len(events)
+    assert b.mean_forward == pytest.approx(sum(comp(i + 1, i + 64) for i in events) / len(events))
     assert b.unconditional == pytest.approx(all_wins / (n - 63))
     assert (b.similar_low, b.similar_high) == pytest.approx(wilson_interval(wins, len(sim)))
 
@@ -133,6 +158,21 @@ def test_rate_sensitivity_carries_a_newey_west_error():
     ref = hac_slope(x, dy)
     assert s.beta == pytest.approx(ref.value) and s.se == pytest.approx(ref.se)
     assert s.per_cut > 0 and s.t < -2 and s.significant and s.observations == 50
+
+
+def test_rate_sensitivity_daily_steps_use_exactly_the_window():
+    """With step 1 a 12-day window is 12 daily changes: the 13 last dates, no more."""
+    days = pd.bdate_range("2021-03-01", periods=40)
+    rate = pd.Series([2.0 + 0.1 * (i % 3) - 0.01 * i for i in range(40)], index=days)
+    large = pd.Series(100.0, index=days)
+    small = pd.Series([50.0 * (1 + 0.003 * ((i * 7) % 5)) for i in range(40)], index=days)
+    s = rate_sensitivity(small, large, {"R": rate}, window=12, step=1)[0]
+    x = [math.log(small.iloc[i] / small.iloc[i - 1]) for i in range(28, 40)]
+    dy = [rate.iloc[i] - rate.iloc[i - 1] for i in range(28, 40)]
+    mx, my = sum(x) / 12, sum(dy) / 12
+    cov = sum((a - mx) * (b - my) for a, b in zip(x, dy, strict=True))
+    beta = cov / sum((b - my) ** 2 for b in dy)
+    assert s.observations == 12 and s.beta == pytest.approx(beta, rel=1e-9)
 
 
 def test_forward_returns_and_track_record_by_hand():

@@ -92,9 +92,9 @@ def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, hori
     n = logr.size
     surge = np.full(n, np.nan)
     surge[sd - 1:] = csum[sd:] - csum[:-sd]
-    known = n - hz  # days 0..known-1 have their whole forward window before as_of
-    sustained = np.zeros(max(known, 0), dtype=bool)
-    forward = np.full(max(known, 0), np.nan)
+    known = max(n - hz, 0)  # days 0..known-1 have their whole forward window before as_of
+    sustained = np.zeros(known, dtype=bool)
+    forward = np.full(known, np.nan)
     if known > 0:
         t = np.arange(known)
         forward = csum[t + 1 + hz] - csum[t + 1]
@@ -103,7 +103,7 @@ def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, hori
         windows = sliding_window_view(sums[1:], hz - sw + 1)[:known]
         sustained = (forward > 0) & (np.mean(windows > 0, axis=1) >= min_persistence)
     with np.errstate(invalid="ignore"):
-        in_surge = surge[:max(known, 0)] >= np.log1p(threshold)
+        in_surge = surge[:known] >= np.log1p(threshold)
     events = _declustered(in_surge, hz)
     wins = int(sustained[events].sum()) if events else 0
     current = float(np.expm1(surge[-1])) if current_surge is None else float(current_surge)
@@ -111,8 +111,7 @@ def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, hori
         else float(threshold)
     hi_size = lo_size * SIMILAR_FACTOR ** 2
     with np.errstate(invalid="ignore"):
-        band = (surge[:max(known, 0)] >= np.log1p(lo_size)) \
-            & (surge[:max(known, 0)] <= np.log1p(hi_size))
+        band = (surge[:known] >= np.log1p(lo_size)) & (surge[:known] <= np.log1p(hi_size))
     similar = _declustered(band, hz)
     sim_wins = int(sustained[similar].sum()) if similar else 0
     low, high = wilson_interval(wins, len(events))
@@ -127,4 +126,4 @@ def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, hori
         similar_successes=sim_wins, similar_share=sim_wins / len(similar) if similar else nan,
         similar_low=s_low, similar_high=s_high,
         unconditional=float(sustained.mean()) if known > 0 else nan,
-        unconditional_days=max(known, 0), history_end=r.index[-1])
+        unconditional_days=known, history_end=r.index[-1])

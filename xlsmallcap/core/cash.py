@@ -18,4 +18,4 @@ def asset_series(weekly: pd.Series, monthly: pd.Series, as_of: object = None) ->
     m = upto(monthly.dropna(), as_of)
     if w.empty:
         return m
-    return pd.concat([m.loc[: w.index[0] - pd.Timedelta(days=1)], w]).rename("assets")
+    return pd.concat([m.loc[: w.index[0] - pd.Timedelta(days=1)], w])
