@@ -14,7 +14,7 @@ from conftest import raw_rows
 
 from xlsmallcap import api, udfs
 from xlsmallcap.core.election import election_vol
-from xlsmallcap.core.flows import FlowEffect, flow_effect
+from xlsmallcap.core.flows import FlowEffect, cycle_detections, flow_effect
 from xlsmallcap.data.store import use_embedded_data
 
 
@@ -296,3 +296,29 @@ def test_election_test_with_too_few_years_says_so_instead_of_guessing():
     r = election_vol(market)
     assert (r.elections, r.other_years, r.last_year) == (1, 4, 2023)
     assert all(math.isnan(v) for v in (r.ratio, r.p_value, r.vol_election, r.vol_other))
+
+
+def _rate(values: list[float]) -> pd.Series:
+    return pd.Series(values, index=pd.bdate_range("2001-01-01", periods=len(values)))
+
+
+def test_easing_cycle_whose_median_peaks_the_day_before_it_falls():
+    """The 30-day median can peak the very day before it is 0.25 pp below that peak: a rate of
+    2, then 0, 4, fourteen pairs of 2 and 3, 4, 0 gives medians 2.0, 2.5, 3.0, 2.5 on the last
+    four days. The peak is that 3.0, on the next-to-last day; with no five days below it yet,
+    the first cut is the day the cycle is found."""
+    r = _rate([2.0] * 60 + [0.0, 4.0] + [2.0, 3.0] * 14 + [4.0, 0.0])
+    [(known, c)] = cycle_detections(r)
+    assert known == r.size - 1
+    assert (c.peak, c.peak_rate, c.first_cut) == (r.index[-2], 3.0, r.index[-1])
+    assert c.hike_start == r.index[-3]  # the median first 0.2 above its low (2.0 -> 2.5)
+
+
+def test_first_cut_is_a_run_of_five_days_that_ends_the_day_the_cycle_is_found():
+    """Rates 0.15 below the peak on scattered days do not make a first cut; the first five in a
+    row do, even when the fifth is the day the median crosses (15 of 30 days at 2.0)."""
+    r = _rate([3.0] * 60 + [2.0, 2.0, 3.0] * 5 + [2.0] * 5)
+    [(known, c)] = cycle_detections(r)
+    assert known == r.size - 1
+    assert (c.peak, c.peak_rate) == (r.index[19], 3.0)  # the first day with a median
+    assert c.first_cut == r.index[-5]
