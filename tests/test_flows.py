@@ -14,7 +14,15 @@ from conftest import raw_rows
 
 from xlsmallcap import api, udfs
 from xlsmallcap.core.election import election_vol
-from xlsmallcap.core.flows import FlowEffect, cycle_detections, flow_effect
+from xlsmallcap.core.flows import (
+    Cycle,
+    FlowEffect,
+    cycle_detections,
+    flow_effect,
+    net_flows,
+    stickiness,
+)
+from xlsmallcap.core.frame import AnalysisError
 from xlsmallcap.data.store import use_embedded_data
 
 
@@ -322,3 +330,54 @@ def test_first_cut_is_a_run_of_five_days_that_ends_the_day_the_cycle_is_found():
     assert known == r.size - 1
     assert (c.peak, c.peak_rate) == (r.index[19], 3.0)  # the first day with a median
     assert c.first_cut == r.index[-5]
+
+
+def _weekly_fund(weeks: int = 150) -> tuple[pd.Series, pd.Series]:
+    """Assets growing 0.2% a week give or take up to 0.5% at random (no week near a level break,
+    no two windows alike), and a zero short rate, so every week's net flow is its change."""
+    days = pd.date_range("2015-01-05", periods=weeks, freq="W-MON")
+    growth = np.random.default_rng(11).uniform(-0.003, 0.007, weeks).tolist()
+    assets, a = [], 1000.0
+    for g in growth:
+        a *= 1 + g
+        assets.append(a)
+    return pd.Series(assets, index=days), pd.Series(0.0, index=days)
+
+
+def test_net_flows_of_a_small_fund_and_of_too_little_data():
+    assets = pd.Series([0.5, 0.6, 0.45], index=pd.date_range("2024-01-01", periods=3, freq="W"))
+    f = net_flows(assets, pd.Series(0.0, index=assets.index))
+    assert f["flow"].tolist() == pytest.approx([0.1, -0.15])    # $0.5bn is a fund, not an error
+    assert f["flow_pct"].tolist() == pytest.approx([0.2, -0.25])
+    empty = net_flows(assets.iloc[:1], assets.iloc[:1])
+    assert empty.empty
+    assert list(empty.columns) == ["assets", "change", "interest", "flow", "flow_pct", "break"]
+    with pytest.raises(AnalysisError, match="must be positive"):
+        net_flows(assets.where(assets > 0.5, 0.0), assets)
+
+
+def test_stickiness_by_hand_uses_only_weeks_up_to_as_of():
+    assets, rate = _weekly_fund()
+    flows = net_flows(assets, rate)
+    pct, flow = flows["flow_pct"].tolist(), flows["flow"].tolist()
+    k, w = 100, 4                                  # as of the 101st week of flows, 4-week windows
+    assert not flows["break"].any()
+
+    def window(end: int) -> float:                 # the w weeks ending at row ``end``
+        return math.prod(1 + p for p in pct[end - w + 1:end + 1]) - 1
+
+    now = window(k)
+    past = [window(j) for j in range(w - 1, k - w + 1)]   # windows ending before this one
+    value = (sum(p < now for p in past) + 0.5 * sum(p == now for p in past)) / len(past)
+    hike = Cycle(flows.index[k - 10], flows.index[k], flows.index[k], 5.0)   # peak on as_of
+    s = stickiness(flows, [hike], weeks=w, as_of=flows.index[k])
+    assert s.as_of == flows.index[k] and s.windows == len(past) == 94
+    assert s.value == pytest.approx(value) and 0.0 < s.value < 1.0
+    assert s.flow_pct == pytest.approx(now)
+    assert s.flow_bn == pytest.approx(sum(flow[k - w + 1:k + 1]))
+    assert s.cycle == hike and s.hike_inflow_bn == pytest.approx(sum(flow[k - 9:k + 1]))
+    assert s.retained == 1.0                       # nothing has happened since the peak yet
+    short = stickiness(flows.iloc[:4], [hike], weeks=w)
+    assert short.as_of == flows.index[3] and short.windows == 0 and short.cycle is None
+    assert math.isnan(short.value) and math.isnan(short.flow_bn)
+    assert stickiness(flows.iloc[:0], [], weeks=w).as_of is pd.NaT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -73,6 +74,34 @@ def test_rules_travel_with_the_data(embedded, tmp_path):
     embedded.import_csv(path)
     assert embedded.publication_rule("MYFUND") == "close"       # from the cache's meta.json
     assert embedded.public("MYFUND", "2024-07-15").tolist() == [1.0]
+
+
+@pytest.mark.parametrize("manifest", [{}, {"WRMFNS": {"source": "fred"}}],
+                         ids=["series not listed", "listed without a rule"])
+def test_a_cache_from_the_first_release_is_still_point_in_time(tmp_path, manifest):
+    """The first release kept ``series/<id>.csv`` and a manifest without publication rules: the
+    rule then comes from the catalog (the H.6 lag for money funds), never "same day"."""
+    cache = tmp_path / "old"
+    (cache / "series").mkdir(parents=True)
+    (cache / "series" / "WRMFNS.csv").write_text(
+        "date,WRMFNS\n2024-06-03,1000.0\n2024-06-10,1001.0\n2024-06-17,1002.0\n")
+    (cache / "meta.json").write_text(json.dumps(manifest))
+    st = DataStore(cache_dir=cache)
+    assert st.publication_rule("WRMFNS") == "h6_weekly"
+    assert [d.strftime("%Y-%m-%d") for d in st.published("WRMFNS")] == \
+        ["2024-06-25", "2024-06-25", "2024-07-23"]
+    assert st.public("WRMFNS", D).tolist() == [1000.0, 1001.0]
+
+
+def test_publication_dates_are_worked_out_once_per_stored_version(tmp_path):
+    st = DataStore(cache_dir=tmp_path / "cache")
+    first = st.published("IWM")
+    assert st.published("iwm") is first          # the same data: nothing worked out again
+    path = tmp_path / "iwm.csv"
+    path.write_text("date,IWM\n2024-07-15,1.0\n2024-07-16,2.0\n")
+    st.import_csv(path, replace=True)            # a new version: its own dates
+    again = st.published("IWM")
+    assert again is not first and again.index[-1] == pd.Timestamp("2024-07-16")
 
 
 class _Poisoned(DataStore):

@@ -10,6 +10,7 @@ import pytest
 
 from xlsmallcap.core.base_rate import base_rate
 from xlsmallcap.core.rates import rate_sensitivity
+from xlsmallcap.core.relative import return_index
 from xlsmallcap.core.stats import (
     cluster_mean_se,
     hac_mean,
@@ -189,3 +190,13 @@ def test_forward_returns_and_track_record_by_hand():
     assert rot.mean == pytest.approx(fwd.iloc[:4].mean())
     assert rows[("All days", 2)].days == 8
     assert stability(v) == (2 / (10 / 252), 4.0, 10)
+
+
+def test_return_index_mixes_the_columns_equally_each_day():
+    """Percent returns of two legs, rebalanced daily; a day one leg lacks is left out."""
+    days = pd.bdate_range("2024-01-01", periods=4)
+    legs = pd.DataFrame({"a": [1.0, -2.0, np.nan, 3.0], "b": [3.0, 0.0, 1.0, 1.0]}, index=days)
+    out = return_index(legs)
+    assert list(out.index) == [days[0], days[1], days[3]]
+    assert out.tolist() == pytest.approx([102.0, 102.0 * 0.99, 102.0 * 0.99 * 1.02])
+    assert return_index(legs["b"], base=1.0).iloc[-1] == pytest.approx(1.03 * 1.01 * 1.01)

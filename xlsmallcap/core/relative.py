@@ -91,4 +91,4 @@ def return_index(returns_percent: pd.DataFrame | pd.Series, base: float = 100.0)
     frame = returns_percent.to_frame() if isinstance(returns_percent, pd.Series) \
         else returns_percent
     r = frame.dropna().mean(axis=1) / 100.0
-    return (base * np.cumprod(1.0 + r)).rename("index")
+    return base * np.cumprod(1.0 + r)
