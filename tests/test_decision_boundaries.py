@@ -166,3 +166,20 @@ def test_missing_figures_stay_missing_in_the_score_parts_and_the_words():
     nan = float("nan")
     assert np.isnan(rotation.funding_score(nan)) and np.isnan(rotation.magnitude_score(nan))
     assert rotation._pct(nan) == "p=n/a" and rotation._pct(0.01234) == "p=0.012"
+
+
+@pytest.mark.parametrize("surge_day, state, since", [
+    (None, BOB, -1), (0, DIV, -1), (1, DIV, 1), (60, DIV, 60), (ev.WARM_UP, DIV, ev.WARM_UP)])
+def test_since_is_the_warm_up_day_the_state_was_entered(surge_day, state, since):
+    """Each verdict replays the warm-up (``WARM_UP + 1`` days) from Bobbling. A 21-day surge on
+    one day (``su`` 0.01) makes it Diversification, kept while ``su < 0.5``; ``since`` is that
+    day's place in the warm-up, -1 when the state held from the first day."""
+    n = ev.WARM_UP + 1
+    su = np.full(n, 0.3)   # not a surge by itself, but low enough to keep Diversification
+    if surge_day is not None:
+        su[:surge_day] = 0.9
+        su[surge_day] = 0.01
+    else:
+        su[:] = 0.9
+    inputs = (np.full(n, 0.9), np.full(n, 0.9), su, np.full(n, 0.9), np.zeros(n))
+    assert ev._runs([n - 1], tuple(v.tolist() for v in inputs), ev.RULE) == [(state, since)]

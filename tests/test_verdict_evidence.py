@@ -89,6 +89,17 @@ def test_a_real_drift_is_found():
     assert e.verdict == "Large-cap leadership" and e.p_large < 0.05
 
 
+def test_relative_log_returns_by_hand_up_to_as_of():
+    days = pd.bdate_range("2024-07-15", periods=4)
+    small = pd.Series([100.0, 110.0, 99.0, 120.0], index=days)
+    spy = pd.Series([50.0, 50.0, 55.0, 50.0], index=days)
+    qqq = pd.Series([10.0, 11.0, 11.0, 12.0], index=days)
+    x = relative_log_returns(small, {"SPY": spy, "QQQ": qqq}, as_of=days[2])
+    assert list(x.columns) == ["SPY", "QQQ"] and list(x.index) == [days[1], days[2]]
+    assert x["SPY"].tolist() == pytest.approx([math.log(1.1), math.log(0.9) - math.log(1.1)])
+    assert x["QQQ"].tolist() == pytest.approx([0.0, math.log(0.9)])
+
+
 def test_too_little_history_says_so():
     small, large = pair(np.random.default_rng(1), n=MIN_DAYS - 40)
     out = udfs.ROTATION_VERDICT(as_range(small, "S"), as_range(large, "L"))

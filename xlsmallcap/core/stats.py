@@ -28,8 +28,8 @@ def stationary_bootstrap_indices(n: int, length: int, reps: int, mean_block: flo
         raise ValueError("n, length, reps and mean_block must be positive")
     start = rng.integers(0, n, size=(reps, length))
     new_block = rng.random((reps, length)) < 1.0 / mean_block
-    new_block[:, 0] = True
     steps = np.arange(length)
+    # step 0 always starts a block: where no new block begins the start is 0 until one does
     block_start = np.maximum.accumulate(np.where(new_block, steps, 0), axis=1)
     first_row = np.take_along_axis(start, block_start, axis=1)
     return (first_row + (steps - block_start)) % n
