@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from xlsmallcap.core.base_rate import base_rate
+from xlsmallcap.core.frame import aligned
 from xlsmallcap.core.rates import rate_sensitivity
 from xlsmallcap.core.relative import return_index
 from xlsmallcap.core.stats import (
@@ -200,3 +201,15 @@ def test_return_index_mixes_the_columns_equally_each_day():
     assert list(out.index) == [days[0], days[1], days[3]]
     assert out.tolist() == pytest.approx([102.0, 102.0 * 0.99, 102.0 * 0.99 * 1.02])
     assert return_index(legs["b"], base=1.0).iloc[-1] == pytest.approx(1.03 * 1.01 * 1.01)
+
+
+def test_prices_side_by_side_skip_gaps_and_bad_ticks():
+    """A NaN, a zero or a negative price is a gap on that day, not a value: the pair keeps only
+    the days both have a real price."""
+    days = pd.bdate_range("2024-07-15", periods=5)
+    a = pd.Series([10.0, np.nan, 11.0, 0.0, 12.0], index=days)
+    b = pd.Series([5.0, 5.0, -1.0, 6.0, 7.0], index=days)
+    both = aligned(a, b)
+    assert list(both.index) == [days[0], days[4]]
+    assert both[0].tolist() == [10.0, 12.0] and both[1].tolist() == [5.0, 7.0]
+    assert list(aligned(a, as_of=days[3]).index) == [days[0], days[2]]

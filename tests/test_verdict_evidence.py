@@ -104,6 +104,12 @@ def test_too_little_history_says_so():
     small, large = pair(np.random.default_rng(1), n=MIN_DAYS - 40)
     out = udfs.ROTATION_VERDICT(as_range(small, "S"), as_range(large, "L"))
     assert out.startswith("#N/A") and "rotation test" in out
+    e = rotation_evidence(relative_log_returns(small, {"L": large}))
+    assert (e.as_of, e.verdict, e.since, e.held_all_warm_up, e.null_days) == \
+        (small.index[-1], "", pd.NaT, False, 0)
+    for f in ("p_small", "p_return", "p_persistence", "p_large", "p_short_up", "p_short_down",
+              "lookback_z", "persistence", "breadth"):
+        assert math.isnan(getattr(e, f)), f       # not a number that could be read as one
 
 
 @pytest.fixture(scope="module")
