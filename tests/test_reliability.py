@@ -302,8 +302,10 @@ def test_corrupt_user_series_has_a_clear_error(seeded, tmp_path):
     with pytest.raises(DataError, match="the stored data for MINE is corrupt"):
         seeded.series("MINE")
     clear_memo()
-    assert "stored data for MINE is corrupt" in U.XLSC_HISTORY("MINE", "2024-01-02")
-    assert run("data", "status").exit_code == 0
+    assert U.XLSC_HISTORY("MINE", "2024-01-02") == "#VALUE! stock: the stored data for MINE " \
+        "is corrupt; import its file again (xlsmallcap data import)"   # the cell: no path
+    status = run("data", "status")
+    assert status.exit_code == 0 and "MINE" in status.output
 
 
 def test_garbage_meta_json_is_reported(seeded):

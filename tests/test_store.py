@@ -35,6 +35,44 @@ def test_unknown_series_names_it_and_lists_what_is_available(store):
     assert "'NOPE'" in msg and "IWM" in msg and "WRMFNS" in msg and "FF_SMB" in msg
 
 
+@pytest.mark.parametrize("reader", ["series", "public", "published", "publication_rule"])
+def test_an_unknown_name_is_answered_the_same_way_by_every_reader(store, reader):
+    with pytest.raises(UnknownSeriesError, match="'NOPE'; available offline: IWM, SPY"):
+        getattr(store, reader)("NOPE")
+
+
+def test_a_range_open_at_either_end(store):
+    whole = store.series("IWM")
+    head = store.series("IWM", end="2000-06-01")
+    assert head.index[0] == whole.index[0] == pd.Timestamp("2000-05-26")
+    assert head.index[-1] == pd.Timestamp("2000-06-01")
+    tail = store.series("IWM", start="2024-07-16")
+    assert tail.index[0] == pd.Timestamp("2024-07-16") and tail.index[-1] == whole.index[-1]
+
+
+def test_a_stored_file_deleted_behind_the_stores_back(store):
+    """Another program (or a clean-up) removed the file the manifest names: the snapshot is
+    used, once, without looping."""
+    store._write("SPY", store.series("SPY").iloc[:-5], "yahoo")
+    store._file_of("SPY").unlink()
+    assert store.series("SPY").size == 8412 and store.source("SPY") == "snapshot"
+
+
+def test_a_stored_price_series_with_a_zero_is_not_used(store):
+    spy = store.series("SPY")
+    store._write("SPY", spy.where(spy.index != spy.index[5], 0.0), "yahoo")
+    assert (store.series("SPY") > 0).all() and store.source("SPY") == "snapshot"
+    assert "(non-positive prices); using the snapshot" in store.problems["SPY"]
+
+
+def test_a_stored_file_without_its_date_column_is_reported(tmp_path):
+    (tmp_path / "series").mkdir()
+    (tmp_path / "series" / "SPY.csv").write_text("day,SPY\n2024-07-16,1.0\n")  # no manifest
+    st = store_mod.DataStore(cache_dir=tmp_path)
+    assert st.series("SPY").size == 8412 and st.source("SPY") == "snapshot"
+    assert "(expected a 'date' column followed by value columns)" in st.problems["SPY"]
+
+
 def test_memo_returns_the_same_object_until_the_cache_file_changes(store):
     a = store.series("IWM")
     assert store.series("IWM") is a

@@ -326,14 +326,14 @@ class DataStore:
         if s is None:
             if sid not in BY_ID:
                 if mtime >= 0:
-                    raise DataError(f"the stored data for {sid} is corrupt: "
-                                    f"{self.problems[sid]}")
+                    # the file and what is wrong with it: in ``problems`` (data status)
+                    raise DataError(f"the stored data for {sid} is corrupt; import its file "
+                                    "again (xlsmallcap data import)")
                 raise UnknownSeriesError(sid, self.available())
             s = self._snapshot_series(sid)
             source = "snapshot"
         s = s.copy()
         s.name = sid
-        s.index.name = "date"
         self._memo[sid] = (key, s, source)
         return s, source
 
