@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from xlsmallcap.core import evidence as ev
+from xlsmallcap.core import rotation as rot
 from xlsmallcap.core.quadrant import quadrant, quadrant_label
 
 ROT, EMG, DIV, BOB, LCL = ev._ROT, ev._EMG, ev._DIV, ev._BOB, ev._LCL
@@ -183,3 +184,48 @@ def test_since_is_the_warm_up_day_the_state_was_entered(surge_day, state, since)
         su[:] = 0.9
     inputs = (np.full(n, 0.9), np.full(n, 0.9), su, np.full(n, 0.9), np.zeros(n))
     assert ev._runs([n - 1], tuple(v.tolist() for v in inputs), ev.RULE) == [(state, since)]
+
+
+def _evidence(verdict: str, **kw) -> ev.Evidence:
+    base = dict(as_of=pd.Timestamp("2024-07-16"), verdict=verdict,
+                since=pd.Timestamp("2024-07-11"), held_all_warm_up=False, p_small=0.0123,
+                p_return=0.01, p_persistence=0.0123, p_large=0.9, p_short_up=0.02,
+                p_short_down=0.98, lookback_z=2.5, persistence=40 / 63, breadth=1.0,
+                null_days=756, null_end=pd.Timestamp("2024-06-28"))
+    return ev.Evidence(**dict(base, **kw))
+
+
+@pytest.mark.parametrize("verdict, why", [
+    ("Rotation", "small caps lead beyond chance"),
+    ("Emerging rotation", "a small-cap lead is building but is not yet beyond chance"),
+    ("Diversification", "a significant one-month surge, not a three-month lead"),
+    ("Bobbling", "no lead that chance would not explain"),
+])
+def test_each_verdict_gives_its_reason_in_words(verdict, why):
+    got = rot._reason(_evidence(verdict), 0.051, -0.004, 2, 3, 63, 21)
+    assert got == f"{verdict} since 2024-07-11: {why} (p=0.012; ahead on 40/63 days, +5.1% " \
+        "over 63d, -0.4% over 21d, 2/3 beaten)"
+
+
+def test_large_cap_leadership_quotes_the_large_cap_p_value_and_an_old_state_its_start():
+    e = _evidence("Large-cap leadership", p_large=0.004, held_all_warm_up=True,
+                  since=pd.Timestamp("2024-01-16"), persistence=3 / 63)
+    assert rot._reason(e, -0.08, -0.02, 0, 3, 63, 21) == (
+        "Large-cap leadership since before 2024-01-16: large caps lead beyond chance "
+        "(p=0.004; ahead on 3/63 days, -8.0% over 63d, -2.0% over 21d, 0/3 beaten)")
+    assert rot._reason(_evidence(""), 0.0, 0.0, 0, 3, 63, 21) == \
+        "not enough history for the rotation test (needs 906 common days)"
+
+
+@pytest.mark.parametrize("verdict, beaten, n, text", [
+    ("Rotation", 3, 3, "holds until p rises to 0.15 or small caps fall behind significantly "
+                       "over 21 days (now p=0.012)"),
+    ("Emerging rotation", 2, 3, "needs p < 0.05 on 3 days in a row (now p=0.012)"),
+    ("Bobbling", 1, 3, "needs p < 0.05 on 3 days in a row (now p=0.012) and 2 of 3 benchmarks "
+                       "beaten over 63 days (now 1)"),
+    ("Bobbling", 0, 1, "needs p < 0.05 on 3 days in a row (now p=0.012) and 1 of 1 benchmarks "
+                       "beaten over 63 days (now 0)"),
+    ("", 0, 3, "needs 906 days of common history"),
+])
+def test_what_would_make_it_a_rotation_in_words(verdict, beaten, n, text):
+    assert rot.to_rotation(_evidence(verdict), beaten, n) == text

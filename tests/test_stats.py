@@ -11,7 +11,7 @@ import pytest
 from xlsmallcap.core.base_rate import base_rate
 from xlsmallcap.core.frame import aligned
 from xlsmallcap.core.rates import rate_sensitivity
-from xlsmallcap.core.relative import return_index
+from xlsmallcap.core.relative import return_index, total_return
 from xlsmallcap.core.stats import (
     cluster_mean_se,
     hac_mean,
@@ -213,3 +213,11 @@ def test_prices_side_by_side_skip_gaps_and_bad_ticks():
     assert list(both.index) == [days[0], days[4]]
     assert both[0].tolist() == [10.0, 12.0] and both[1].tolist() == [5.0, 7.0]
     assert list(aligned(a, as_of=days[3]).index) == [days[0], days[2]]
+
+
+def test_total_return_over_the_last_trading_days_up_to_as_of():
+    days = pd.bdate_range("2024-07-10", periods=5)
+    p = pd.Series([100.0, np.nan, 104.0, 110.0, 121.0], index=days)   # a gap on day 2
+    assert total_return(p, 2) == pytest.approx(121 / 104 - 1)
+    assert total_return(p, 2, as_of=days[3]) == pytest.approx(110 / 100 - 1)
+    assert math.isnan(total_return(p, 3, as_of=days[3]))               # too short
