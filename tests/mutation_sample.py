@@ -10,8 +10,9 @@ Run from the project folder. The first step has mutmut make every mutant and rec
 reach each function (it mutates a copy under ``mutants/``, never the source); the second runs the
 sampled mutants; the third runs each time-out again with a longer wall limit (see
 :func:`recheck`); the last reads the results and prints the figure. A mutant that no test
-reaches counts as a survivor. ``--fresh-from 2026`` draws a sample that leaves out the mutants
-of the 2026 sample, against which tests were written: the figure to report.
+reaches counts as a survivor. ``--exclude tests/mutation-sample-2026.txt --seed 2027`` draws a
+sample without the mutants of the first one, against which tests were written: the figure to
+report.
 """
 
 from __future__ import annotations
@@ -149,10 +150,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=400, help="mutants to sample (default 400)")
     ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--fresh-from", type=int, metavar="SEED", help="leave out the mutants an "
-                    "earlier sample (this seed, the same --n) drew: a figure the tests were not "
-                    "written against")
-    ap.add_argument("--fresh-n", type=int, default=400, help="--n of that earlier sample")
+    ap.add_argument("--exclude", type=Path, metavar="FILE", help="leave out the mutants named "
+                    "in FILE (one per line), e.g. tests/mutation-sample-2026.txt, the sample "
+                    "tests were written against: the figure left is one they were not")
     ap.add_argument("--max-children", default="2")
     ap.add_argument("--report-only", action="store_true", help="read the results, run nothing")
     ap.add_argument("--rerun", action="store_true", help="run sampled mutants that have a "
@@ -165,8 +165,8 @@ def main() -> None:
         mutmut("run", "--max-children", a.max_children, FIRST)
     results = all_results(root)
     names = list(results)
-    if a.fresh_from is not None:
-        seen = set(draw(names, a.fresh_n, a.fresh_from))
+    if a.exclude is not None:
+        seen = set(a.exclude.read_text().split())
         names = [n for n in names if n not in seen]
     sample = draw(names, a.n, a.seed)
     # mutmut runs a mutant it is named again even when it has a result: name only the rest
