@@ -108,6 +108,7 @@ def test_bad_files_are_refused_with_the_row(tmp_path, cache, body, message):
     ("Date,X\n03.04.2024,1\n04.04.2024,2\n", False, ["2024-03-04", "2024-04-04"]),
     ("Date\tX\n20240716\t1\n20240817\t2\n", None, ["2024-07-16", "2024-08-17"]),
     ("Date,X\n2024-07-16,1\n2024-08-17,2\n", None, ["2024-07-16", "2024-08-17"]),
+    (",X\n2024-07-16,1\n2024-08-17,2\n", None, ["2024-07-16", "2024-08-17"]),  # pandas' to_csv
 ])
 def test_read_user_csv_reads_each_date_form(tmp_path, body, day_first, dates):
     got = read_user_csv(write(tmp_path, body), day_first)
@@ -142,6 +143,10 @@ def test_read_user_csv_semicolons_decimal_commas_and_gaps(tmp_path):
     ("Date,X\n2024-07-10,1\n2024-07-10,2\n", None,
      "mine.csv: row 3: the date 2024-07-10 appears twice"),
     ("Date,X,Y\n2024-07-10,1,\n2024-07-11,2,\n", None, "mine.csv: column 'Y' has no numbers"),
+    ("45488,1\n45489,2\n", None, "mine.csv: the first line must name the columns (date, then "
+     "one name per series); it holds data"),                    # Excel serial dates, no header
+    ("16/07/2024,1\n17/07/2024,2\n", None, "mine.csv: the first line must name the columns "
+     "(date, then one name per series); it holds data"),
 ])
 def test_read_user_csv_refuses_with_the_row_and_the_reason(tmp_path, body, day_first, message):
     with pytest.raises(DataError) as exc:

@@ -82,7 +82,9 @@ def test_status_lists_every_series_with_coverage(store):
     rows = {r.id: r for r in store.status(today=pd.Timestamp("2026-11-23").date())}
     assert len(rows) == 34
     assert rows["IWM"].source == "snapshot" and rows["IWM"].stale_days == 145
-    assert str(rows["WRMFNS"].last) == "2026-03-02"
+    # the raw file's first and last rows (prices/IWM.csv: 6,562 days; macro/WRMFNS.csv)
+    assert (str(rows["IWM"].first), rows["IWM"].rows) == ("2000-05-26", 6562)
+    assert (str(rows["WRMFNS"].first), str(rows["WRMFNS"].last)) == ("1985-01-07", "2026-03-02")
 
 
 def test_seam_return_is_right_after_an_incremental_update(store, monkeypatch):

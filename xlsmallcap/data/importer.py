@@ -83,7 +83,8 @@ def read_user_csv(path: Path | str, day_first: bool | None = None) -> dict[str, 
                         "series column")
     header = [c.strip() for c in rows[0]]
     first = header[0]
-    if _ISO.match(first) or _DMY.match(first) or re.fullmatch(r"-?[\d.,]+", first or "0"):
+    # a blank first name is fine (pandas writes one for an unnamed index): the dates are first
+    if _ISO.match(first) or _DMY.match(first) or re.fullmatch(r"-?[\d.,]+", first):
         raise DataError(f"{path.name}: the first line must name the columns (date, then one "
                         "name per series); it holds data")
     texts = [r[0].strip() for r in rows[1:]]
