@@ -11,7 +11,7 @@ import pytest
 from xlsmallcap.core.base_rate import base_rate
 from xlsmallcap.core.frame import aligned
 from xlsmallcap.core.rates import rate_sensitivity
-from xlsmallcap.core.relative import return_index, total_return
+from xlsmallcap.core.relative import relative_strength, return_index, total_return
 from xlsmallcap.core.stats import (
     cluster_mean_se,
     hac_mean,
@@ -189,7 +189,15 @@ def test_forward_returns_and_track_record_by_hand():
     rot = rows[("Rotation", 2)]
     assert rot.days == 4 and rot.runs == 1 and math.isnan(rot.se)  # one spell: no interval
     assert rot.mean == pytest.approx(fwd.iloc[:4].mean())
-    assert rows[("All days", 2)].days == 8
+    every = rows[("All days", 2)]
+    assert every.days == 8
+    # Newey-West with h - 1 = 1 lag over the 8 known days: LRV = g0 + 2 * (1 - 1/2) * g1
+    vals = fwd.iloc[:8].tolist()
+    m = sum(vals) / 8
+    u = [a - m for a in vals]
+    lag1 = sum(a * b for a, b in zip(u[1:], u[:-1], strict=True))
+    lrv = sum(a * a for a in u) / 8 + lag1 / 8
+    assert every.mean == pytest.approx(m) and every.se == pytest.approx(math.sqrt(lrv / 8))
     assert stability(v) == (2 / (10 / 252), 4.0, 10)
 
 
@@ -221,3 +229,14 @@ def test_total_return_over_the_last_trading_days_up_to_as_of():
     assert total_return(p, 2) == pytest.approx(121 / 104 - 1)
     assert total_return(p, 2, as_of=days[3]) == pytest.approx(110 / 100 - 1)
     assert math.isnan(total_return(p, 3, as_of=days[3]))               # too short
+
+
+def test_relative_strength_by_hand_up_to_as_of():
+    days = pd.bdate_range("2024-07-10", periods=5)
+    small = pd.Series([10.0, 12.0, 9.0, 15.0, 30.0], index=days)
+    large = pd.Series([5.0, 5.0, 6.0, 5.0, 5.0], index=days)     # ratio 2, 2.4, 1.5, 3, 6
+    rs = relative_strength(small, large, ma_window=2, as_of=days[3])
+    assert list(rs.index) == list(days[:4])
+    assert rs["rs"].tolist() == pytest.approx([100.0, 120.0, 75.0, 150.0])
+    assert math.isnan(rs["rs_ma"].iloc[0])                         # one day: no 2-day mean
+    assert rs["rs_ma"].iloc[1:].tolist() == pytest.approx([110.0, 97.5, 112.5])

@@ -122,6 +122,18 @@ def test_unknown_new_ticker_gets_full_history(store, monkeypatch):
     assert "VB" in store.available() and store.series("VB").size == closes.size
 
 
+def test_a_new_tickers_download_is_checked_as_prices(store, monkeypatch):
+    """A ticker outside the catalog is a price series: a download with a zero close is refused
+    and nothing is stored."""
+    closes = store.series("IJR").iloc[-300:].copy()
+    closes.iloc[100] = 0.0
+    install_fake_yahoo(monkeypatch, {"VB": closes})
+    result = store.update(tickers=["vb"])
+    assert "VB" in result.failed and "VB" not in store.available()
+    assert result.failed["VB"].endswith("has a price of 0 on 2025-09-24; prices must be positive")
+    assert store.kind("vb") == "price"
+
+
 def test_fred_update_replaces_the_series(store):
     answer = fred_full_answer(store.series("WRMFNS").loc[:"2026-02-02"])
     store.fred_fetch = lambda url, timeout: answer

@@ -98,7 +98,7 @@ def track_record(x: pd.DataFrame, verdicts: pd.Series, horizons: Sequence[int] =
         for name in (*STATES, ALL_DAYS):
             mask = (known if name == ALL_DAYS else known & (v == name)).to_numpy()
             values = fwd.to_numpy()[mask]
-            est = hac_mean(values, lags=h - 1)
+            est = base if name == ALL_DAYS else hac_mean(values, lags=h - 1)
             spell = np.cumsum(np.concatenate([[True], mask[1:] != mask[:-1]]))[mask]
             se = est.se
             if name != ALL_DAYS:

@@ -377,8 +377,7 @@ class DataStore:
         hit = self._published.get(sid)
         if hit is not None and hit[0] is s:   # the same stored data: the same dates
             return hit[1]
-        pub = pd.Series(publication_dates(self.publication_rule(sid), s.index), index=s.index,
-                        name=f"{sid} published")
+        pub = pd.Series(publication_dates(self.publication_rule(sid), s.index), index=s.index)
         self._published[sid] = (s, pub)
         return pub
 
