@@ -32,6 +32,9 @@ def test_trailing_blank_rows_go_and_rows_inside_stay():
     tail_value = [[1, 2]] + [[None, None]] * 100 + [[None, 7]]
     assert trim_blank_rows(tail_value) is tail_value
     assert trim_blank_rows("SPY") == "SPY" and trim_blank_rows([["SPY"]]) == [["SPY"]]
+    # a row or column xlwings passes as one list, or nothing at all: not a table, unchanged
+    assert trim_blank_rows(["SPY", None, None]) == ["SPY", None, None]
+    assert trim_blank_rows([]) == []
 
 
 def test_a_whole_column_gives_the_answer_of_its_filled_rows():
@@ -87,6 +90,15 @@ def test_the_memo_stays_within_its_byte_bound_dropping_the_oldest():
     assert memo.get(bytes([0]) * 32) == (False, None)
     memo.put(b"h" * 32, [[0.0] * 100] * 10_000)         # a result of a quarter or more
     assert memo.get(b"h" * 32) == (False, None)
+
+
+def test_a_result_stored_again_under_its_key_is_counted_once():
+    memo = Memo(max_bytes=4_000_000)
+    memo.put(b"k" * 32, [[1.0] * 10] * 100)
+    once = memo.bytes
+    memo.put(b"k" * 32, [[2.0] * 10] * 100)             # the same call computed again
+    assert memo.bytes == once and len(memo) == 1
+    assert memo.get(b"k" * 32) == (True, [[2.0] * 10] * 100)
 
 
 def test_a_huge_chart_request_is_refused_not_kept():
