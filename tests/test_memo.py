@@ -60,6 +60,27 @@ def test_keys_tell_true_one_and_one_point_zero_apart_and_are_short():
     assert memo_key("F", (1.0,), v) != memo_key("G", (1.0,), v)
 
 
+class _Unpicklable:
+    """What a COM object or a generator looks like to pickle: it refuses."""
+
+    def __init__(self, tag: str):
+        self.tag = tag
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle")
+
+    def __repr__(self):
+        return f"<cell {self.tag}>"
+
+
+def test_an_argument_pickle_refuses_is_keyed_by_its_text():
+    v = ("v",)
+    a = memo_key("F", (_Unpicklable("A1"),), v)
+    assert len(a) == 32 and a == memo_key("F", (_Unpicklable("A1"),), v)
+    assert a != memo_key("F", (_Unpicklable("A2"),), v)
+    assert len(memo_key("F", (_Unpicklable("\udcff"),), v)) == 32   # text UTF-8 cannot hold
+
+
 def test_a_range_argument_is_not_kept_after_the_call():
     from xlsmallcap.data.store import get_store
 

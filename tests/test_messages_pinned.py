@@ -9,7 +9,7 @@ from xlsmallcap.core.base_rate import base_rate
 from xlsmallcap.core.frame import AnalysisError
 from xlsmallcap.core.quadrant import quadrant_trail
 from xlsmallcap.data.store import get_store, use_embedded_data
-from xlsmallcap.excel import ArgError, as_date, as_sources
+from xlsmallcap.excel import ArgError, as_bool, as_date, as_sources
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +40,18 @@ def test_core_refusals_name_the_argument(call, message):
     with pytest.raises(AnalysisError) as info:
         call(get_store())
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("cell, value", [
+    ("FALSE", False), (" false ", False), ("True", True), (True, True), (0.0, False),
+    (1.0, True), (None, True), ("", True)])       # blank: the default (TRUE here)
+def test_true_and_false_as_a_cell_can_hold_them(cell, value):
+    assert as_bool(cell, "with_reason", True) is value
+
+
+def test_anything_else_is_not_a_truth_value():
+    with pytest.raises(ArgError) as info:
+        as_bool("maybe", "with_reason", False)
+    assert str(info.value) == "#VALUE! with_reason must be TRUE or FALSE (got 'maybe')"
+    with pytest.raises(ArgError, match=r"must be TRUE or FALSE \(got 2\)$"):
+        as_bool(2.0, "with_reason", False)

@@ -418,3 +418,17 @@ def test_a_second_refresh_in_one_process_parses_no_formula_again(tmp_path, monke
     write_book(tmp_path / "b.xlsx", PARTS)
     report = refresh(tmp_path / "b.xlsx")
     assert parsed == [] and len(report.computed) == 6
+
+
+def test_a_users_array_formulas_over_xlsmallcap_cells_are_recomputed_cell_by_cell(tmp_path):
+    """A column array over REL_PERF cells ({=C3:C4*100}, 2 x 1) fills both of its cells; a
+    one-cell array ({=SUM(C3:C6)}) is a number in its cell, not a table."""
+    use_embedded_data()
+    sheet = instead_of_l1(L1 + '<c r="N1"><f t="array" ref="N1:N2">C3:C4*100</f><v>0</v></c>'
+                          '<c r="O1"><f t="array" ref="O1">SUM(C3:C6)</f><v>0</v></c>')
+    report, cells = refresh_sheet(tmp_path / "arrays.xlsx", sheet)
+    assert float(cells["N1"][2]) == pytest.approx(100 * rel(5), rel=1e-12)
+    assert float(cells["N2"][2]) == pytest.approx(100 * rel(21), rel=1e-12)
+    total = sum(rel(w) for w in (5, 21, 63, 126))
+    assert cells["O1"][0] is None and float(cells["O1"][2]) == pytest.approx(total, rel=1e-12)
+    assert "3 dependent native formulas" in report.summary()
