@@ -150,9 +150,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=400, help="mutants to sample (default 400)")
     ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--exclude", type=Path, metavar="FILE", help="leave out the mutants named "
-                    "in FILE (one per line), e.g. tests/mutation-sample-2026.txt, the sample "
-                    "tests were written against: the figure left is one they were not")
+    ap.add_argument("--exclude", type=Path, metavar="FILE", action="append", default=[],
+                    help="leave out the mutants named in FILE (one per line; may be repeated), "
+                    "e.g. tests/mutation-sample-2026.txt, a sample tests were written against: "
+                    "the figure left is one they were not")
     ap.add_argument("--max-children", default="2")
     ap.add_argument("--report-only", action="store_true", help="read the results, run nothing")
     ap.add_argument("--rerun", action="store_true", help="run sampled mutants that have a "
@@ -165,9 +166,8 @@ def main() -> None:
         mutmut("run", "--max-children", a.max_children, FIRST)
     results = all_results(root)
     names = list(results)
-    if a.exclude is not None:
-        seen = set(a.exclude.read_text().split())
-        names = [n for n in names if n not in seen]
+    seen = {n for f in a.exclude for n in f.read_text().split()}
+    names = [n for n in names if n not in seen]
     sample = draw(names, a.n, a.seed)
     # mutmut runs a mutant it is named again even when it has a result: name only the rest
     todo = [name for name in sample if results[name] is None or a.rerun]
