@@ -73,6 +73,24 @@ def test_a_stored_file_without_its_date_column_is_reported(tmp_path):
     assert "(expected a 'date' column followed by value columns)" in st.problems["SPY"]
 
 
+def test_a_column_named_like_a_built_in_series_is_refused_in_place(store, tmp_path):
+    f = tmp_path / "mine.csv"
+    f.write_text("Date,MINE,SPY\n2024-07-10,1,2\n2024-07-11,2,3\n")
+    with pytest.raises(store_mod.DataError) as info:
+        store.import_csv(f)
+    assert str(info.value) == ("mine.csv: SPY would replace the built-in series; rename the "
+                               "column or pass --replace (`xlsmallcap data remove NAME` "
+                               "restores it)")
+    assert "MINE" not in store.available() and store.source("SPY") == "snapshot"
+
+
+def test_a_users_series_without_a_description_is_described_by_its_name(tmp_path):
+    (tmp_path / "series").mkdir()
+    (tmp_path / "series" / "MINE.csv").write_text("date,MINE\n2024-07-16,1.0\n")
+    st = store_mod.DataStore(cache_dir=tmp_path)          # a first-release cache: no manifest
+    assert st.describe("mine") == "MINE" and st.series("MINE").tolist() == [1.0]
+
+
 def test_memo_returns_the_same_object_until_the_cache_file_changes(store):
     a = store.series("IWM")
     assert store.series("IWM") is a
@@ -84,6 +102,7 @@ def test_status_lists_every_series_with_coverage(store):
     assert rows["IWM"].source == "snapshot" and rows["IWM"].stale_days == 145
     # the raw file's first and last rows (prices/IWM.csv: 6,562 days; macro/WRMFNS.csv)
     assert (str(rows["IWM"].first), rows["IWM"].rows) == ("2000-05-26", 6562)
+    assert rows["IWM"].description == "iShares Russell 2000 ETF (small caps)"
     assert (str(rows["WRMFNS"].first), str(rows["WRMFNS"].last)) == ("1985-01-07", "2026-03-02")
 
 
