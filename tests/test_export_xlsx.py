@@ -96,3 +96,31 @@ def test_values_are_written_as_floats_whatever_they_came_as(tmp_path):
     assert [[c.value for c in row[1:]] for row in ws.iter_rows(min_row=2)] == [
         [1, None], [2.5, 3]]
     assert ws["B2"].data_type == "n" and ws["C3"].data_type == "n"
+
+
+def test_every_part_holds_text_only_where_the_schema_allows_it(tmp_path):
+    """Excel refuses a part with stray text between elements; openpyxl would not notice. Text
+    only in ``<t>``, ``<v>`` and the document properties; the header row frozen and the date
+    column wide enough for a date."""
+    import zipfile
+
+    from lxml import etree
+
+    dates = np.array(["2024-07-15", "2024-07-16"], dtype="datetime64[D]")
+    path = xlsx.write_table(tmp_path / "s.xlsx", ["x & y"], dates, np.array([[1.5], [2.5]]))
+    texts = {"t", "v", "Application", "DocSecurity", "ScaleCrop", "LinksUpToDate",
+             "SharedDoc", "HyperlinksChanged", "AppVersion", "creator", "created",
+             "modified", "title", "lastModifiedBy", "description", "Company"}
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if not name.endswith((".xml", ".rels")):
+                continue
+            root = etree.fromstring(z.read(name))
+            for el in root.iter():
+                local = etree.QName(el).localname
+                if local not in texts:
+                    assert not (el.text or "").strip(), (name, local, el.text)
+                assert not (el.tail or "").strip(), (name, local, el.tail)
+    ws = load_workbook(path)["data"]
+    assert ws.freeze_panes == "A2" and ws.column_dimensions["A"].width == 11
+    assert [c.value for c in ws[1]] == ["date", "x & y"]

@@ -381,3 +381,19 @@ def test_stickiness_by_hand_uses_only_weeks_up_to_as_of():
     assert short.as_of == flows.index[3] and short.windows == 0 and short.cycle is None
     assert math.isnan(short.value) and math.isnan(short.flow_bn)
     assert stickiness(flows.iloc[:0], [], weeks=w).as_of is pd.NaT
+
+
+def test_asset_series_takes_months_only_before_the_first_week():
+    """A month dated the day after the weekly series starts is not spliced in front of it."""
+    from xlsmallcap.core.cash import asset_series
+
+    weekly = pd.Series([10.0, 11.0, 12.0], index=pd.to_datetime(["2007-01-31", "2007-02-07",
+                                                                 "2007-02-14"]))
+    monthly = pd.Series([7.0, 8.0, 9.0], index=pd.to_datetime(["2006-12-01", "2007-01-30",
+                                                               "2007-02-01"]))
+    out = asset_series(weekly, monthly)
+    assert list(out.index.strftime("%Y-%m-%d")) == ["2006-12-01", "2007-01-30", "2007-01-31",
+                                                    "2007-02-07", "2007-02-14"]
+    assert list(out) == [7.0, 8.0, 10.0, 11.0, 12.0]
+    assert asset_series(weekly.iloc[:0], monthly).equals(monthly)
+    assert list(asset_series(weekly, monthly, as_of="2007-02-10")) == [7.0, 8.0, 10.0, 11.0]

@@ -97,3 +97,20 @@ def test_fred_timeout_is_reported():
 
     with pytest.raises(LiveDataError, match="WRMFNS: FRED download failed: TimeoutError"):
         download_series("WRMFNS", fetch=fetch)
+
+
+def test_yahoo_two_rows_for_one_day_keep_the_later(monkeypatch):
+    """During the session Yahoo can send today's row twice (midnight and the latest trade):
+    one close per day, the later one."""
+    closes = pd.Series([100.0, 101.0, 102.0, 102.5],
+                       index=pd.to_datetime(["2026-07-02 00:00", "2026-07-06 00:00",
+                                             "2026-07-07 00:00", "2026-07-07 15:30"]))
+    install_fake_yahoo(monkeypatch, {"IWM": closes})
+    s = download_close("IWM")
+    assert list(s.index.strftime("%Y-%m-%d")) == ["2026-07-02", "2026-07-06", "2026-07-07"]
+    assert s.tolist() == [100.0, 101.0, 102.5]
+
+
+def test_fred_whole_numbers_come_back_as_floats():
+    s = parse_fred_csv(b"observation_date,WRMFNS\n2026-02-09,2279\n2026-02-16,2281\n", "WRMFNS")
+    assert s.dtype == "float64" and s.tolist() == [2279.0, 2281.0]

@@ -32,6 +32,7 @@ def test_trailing_blank_rows_go_and_rows_inside_stay():
     tail_value = [[1, 2]] + [[None, None]] * 100 + [[None, 7]]
     assert trim_blank_rows(tail_value) is tail_value
     assert trim_blank_rows("SPY") == "SPY" and trim_blank_rows([["SPY"]]) == [["SPY"]]
+    assert trim_blank_rows([["SPY"], [None]]) == [["SPY"]]   # two rows: the shortest table
     # a row or column xlwings passes as one list, or nothing at all: not a table, unchanged
     assert trim_blank_rows(["SPY", None, None]) == ["SPY", None, None]
     assert trim_blank_rows([]) == []

@@ -3,9 +3,11 @@ it and shows the offending value, cut short (found by mutation testing, docs/tes
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from xlsmallcap.core.base_rate import base_rate
+from xlsmallcap.core.flows import stickiness
 from xlsmallcap.core.frame import AnalysisError
 from xlsmallcap.core.quadrant import quadrant_trail
 from xlsmallcap.data.store import get_store, use_embedded_data
@@ -35,6 +37,12 @@ def test_a_long_unknown_ticker_is_cut_to_twenty_characters():
      "horizon must be a whole number of trading days >= 2 (got 1)"),
     (lambda st: quadrant_trail(st.series("IWM"), st.series("SPY"), momentum_window=0),
      "momentum_window must be a whole number of trading days >= 1 (got 0)"),
+    (lambda st: quadrant_trail(st.series("IWM"), st.series("SPY"), ratio_window=1),
+     "ratio_window must be a whole number of trading days >= 2 (got 1)"),
+    (lambda st: stickiness(pd.DataFrame({"flow": [1.0], "flow_pct": [0.01]}), [], weeks=0),
+     "weeks must be a whole number of weeks >= 1 (got 0)"),
+    (lambda st: stickiness(pd.DataFrame({"flow": [1.0], "flow_pct": [0.01]}), [], weeks=2.5),
+     "weeks must be a whole number of weeks >= 1 (got 2.5)"),
 ])
 def test_core_refusals_name_the_argument(call, message):
     with pytest.raises(AnalysisError) as info:

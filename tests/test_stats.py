@@ -17,6 +17,7 @@ from xlsmallcap.core.stats import (
     hac_mean,
     hac_slope,
     lower_p,
+    newey_west_lags,
     stationary_bootstrap_indices,
     upper_p,
     wilson_interval,
@@ -240,3 +241,37 @@ def test_relative_strength_by_hand_up_to_as_of():
     assert rs["rs"].tolist() == pytest.approx([100.0, 120.0, 75.0, 150.0])
     assert math.isnan(rs["rs_ma"].iloc[0])                         # one day: no 2-day mean
     assert rs["rs_ma"].iloc[1:].tolist() == pytest.approx([110.0, 97.5, 112.5])
+
+
+def test_hac_mean_reports_the_lags_it_used():
+    x = np.random.default_rng(3).normal(size=200)
+    assert hac_mean(x, lags=3).lags == 3
+    assert hac_mean(x, lags=0).lags == 0
+    assert hac_mean(x).lags == newey_west_lags(200) > 0
+
+
+@pytest.mark.parametrize("n", [4, 5, 6])
+def test_forward_relative_returns_at_the_edge_of_the_horizon(n):
+    """With n days and horizon 5: n - 5 days have a whole forward window (none when n <= 5)."""
+    x = pd.DataFrame({"SPY": np.arange(1, n + 1) / 100.0}, index=pd.bdate_range("2024-01-01",
+                                                                                 periods=n))
+    out = forward_relative_returns(x, 5)
+    assert out.index.equals(x.index) and out.isna().sum() == min(n, 5)
+    if n == 6:
+        assert out.iloc[0] == pytest.approx(math.expm1(0.02 + 0.03 + 0.04 + 0.05 + 0.06))
+
+
+def test_quadrant_trail_with_the_shortest_ratio_window():
+    """ratio_window=2: ratio = 100 * RS_t / mean(RS_t-1, RS_t), by hand."""
+    from xlsmallcap.core.quadrant import quadrant_trail
+
+    idx = pd.bdate_range("2024-01-01", periods=6)
+    small = pd.Series([100.0, 102, 101, 105, 104, 108], index=idx)
+    bench = pd.Series([100.0, 100, 101, 102, 103, 103], index=idx)
+    out = quadrant_trail(small, bench, ratio_window=2, momentum_window=1)
+    rs = small / bench
+    ratio = [100 * rs.iloc[t] / ((rs.iloc[t - 1] + rs.iloc[t]) / 2) for t in range(1, 6)]
+    assert list(out.index) == list(idx[2:])
+    assert out["ratio"].tolist() == pytest.approx(ratio[1:])
+    assert out["momentum"].tolist() == pytest.approx([100 * ratio[i] / ratio[i - 1]
+                                                      for i in range(1, 5)])

@@ -383,3 +383,56 @@ def test_a_stale_file_that_cannot_be_removed_does_not_stop_a_write(store, monkey
     monkeypatch.undo()
     store._write("IWM", s.iloc[:7], "yahoo")
     assert not first.exists()
+
+
+def test_a_stored_file_dated_1970_is_still_read(store):
+    """A file whose modification time is the epoch (unpacked from an archive that keeps no
+    times) is a stored file like any other, not a missing one."""
+    import os
+
+    store._write("SPY", store.series("SPY").iloc[:-5], "yahoo")
+    os.utime(store._file_of("SPY"), ns=(0, 0))
+    fresh = store_mod.DataStore(cache_dir=store.cache_dir)
+    assert fresh.source("SPY") == "yahoo" and fresh.series("SPY").size == 8412 - 5
+
+
+def test_the_manifest_lists_series_in_a_stable_order(store):
+    """The same data written in another order gives the same manifest keys, sorted."""
+    import json
+
+    store._write("SPY", store.series("SPY").iloc[:-5], "yahoo")
+    store._write("IWM", store.series("IWM").iloc[:-5], "yahoo")
+    keys = list(json.loads((store.cache_dir / "meta.json").read_text()))
+    assert keys == sorted(keys) and {"SPY", "IWM"} <= set(keys)
+
+
+def test_an_abandoned_download_cannot_keep_the_program_alive():
+    """A download that never answers is given up after its time-out; its thread is a daemon,
+    so the command still exits."""
+    import threading
+
+    from xlsmallcap.data.errors import LiveDataError
+
+    release = threading.Event()
+    with pytest.raises(LiveDataError, match=r"^IWM: no answer within 0 s \(timed out\)$"):
+        store_mod._within(0.2, "IWM", release.wait)
+    stuck = [t for t in threading.enumerate() if t.name == "xlsmallcap IWM"]
+    try:
+        assert stuck and all(t.daemon for t in stuck)
+    finally:
+        release.set()
+
+
+def test_fama_french_update_says_how_it_is_updated(store):
+    result = store.update(series=["FF_SMB"])
+    assert result.failed["FF_SMB"] == ("FF_SMB: no live source (Fama-French data is updated "
+                                       "by rebuilding the snapshot)")
+
+
+def test_splice_without_a_common_day_says_so():
+    from xlsmallcap.data.splice import splice
+
+    old = pd.Series([1.0, 2.0], index=pd.to_datetime(["2024-07-15", "2024-07-16"]))
+    new = pd.Series([3.0], index=pd.to_datetime(["2024-07-17"]))
+    with pytest.raises(ValueError, match="^no overlapping date to splice on$"):
+        splice(old, new)

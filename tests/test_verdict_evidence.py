@@ -196,3 +196,20 @@ def test_pvalue_side_is_checked():
     use_embedded_data()
     assert udfs.ROTATION_PVALUE(None, None, None, "both") == \
         "#VALUE! side must be one of small, large (got 'both')"
+
+
+def test_a_flat_stretch_gives_no_runtime_warning():
+    """Small and large caps moving as one for the last three years (zero spread, zero
+    deviation): the statistics are undefined and the verdict says so, without numpy's
+    RuntimeWarnings on the terminal of ``xlsmallcap report``."""
+    import warnings
+
+    days = 2000
+    v = np.random.default_rng(1).normal(0, 0.01, days)
+    v[days - NULL_DAYS:] = 0.0   # the last day's window is flat; the null's (a month back) is not
+    x = pd.DataFrame({"L": v}, index=pd.bdate_range("2010-01-01", periods=days))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        e = rotation_evidence(x)
+    assert e.verdict == "" and math.isnan(e.p_small) and math.isnan(e.lookback_z)
+    assert rotation_evidence(x.iloc[:-30]).verdict != ""   # before the flat stretch: a verdict

@@ -568,3 +568,37 @@ def test_every_vba_document_module_belongs_to_a_sheet_of_the_template():
     assert {d.decode() for d in documents} == code_names
     dashboard = load_workbook(COMMITTED, keep_vba=True)["Dashboard"]
     assert dashboard.sheet_properties.codeName == "Sheet1"
+
+
+def test_a_function_that_fails_inside_the_engine_is_reported_and_left_alone(tmp_path,
+                                                                             monkeypatch):
+    """A failure that is not an error value (a bug, not the user's input) leaves the cell's
+    last value in place, says why, and the rest of the book is refreshed."""
+    from xlsmallcap import udfs
+
+    book = tmp_path / "fail.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Mine"
+    ws["B1"] = "2024-07-16"
+    ws["A1"] = "=REL_PERF(63,\"IWM\",\"SPY\",B1)"
+    ws["A2"] = "=ROTATION_SCORE(,,B1)"
+    ws["A3"] = "=A2*2"
+    wb.save(book)
+    ooxml_pkg = ooxml.Package(book)
+    ooxml_pkg.set_cached("Mine", "A1", 0.123)
+    ooxml_pkg.save()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(udfs, "REL_PERF", broken)
+    report = refresh(book)
+    assert report.unreadable == {("Mine", "A1"): "the formula engine could not evaluate it"}
+    assert not report.unknown and set(report.computed) == {("Mine", "A2")}
+    values = load_workbook(book, data_only=True)["Mine"]
+    assert values["A1"].value == 0.123
+    score = api.rotation_score(as_of="2024-07-16").score
+    assert values["A2"].value == pytest.approx(score)
+    assert values["A3"].value == pytest.approx(2 * score)
+    assert "1 unreadable (left alone)" in report.summary()

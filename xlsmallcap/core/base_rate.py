@@ -102,16 +102,14 @@ def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, hori
         sums = csum[sw:] - csum[:-sw]                   # sums[j] = sum of logr[j:j+sw]
         windows = sliding_window_view(sums[1:], hz - sw + 1)[:known]
         sustained = (forward > 0) & (np.mean(windows > 0, axis=1) >= min_persistence)
-    with np.errstate(invalid="ignore"):
-        in_surge = surge[:known] >= np.log1p(threshold)
+    in_surge = surge[:known] >= np.log1p(threshold)   # NaN (too early) compares False
     events = _declustered(in_surge, hz)
     wins = int(sustained[events].sum()) if events else 0
     current = float(np.expm1(surge[-1])) if current_surge is None else float(current_surge)
     lo_size = max(float(threshold), current / SIMILAR_FACTOR) if np.isfinite(current) \
         else float(threshold)
     hi_size = lo_size * SIMILAR_FACTOR ** 2
-    with np.errstate(invalid="ignore"):
-        band = (surge[:known] >= np.log1p(lo_size)) & (surge[:known] <= np.log1p(hi_size))
+    band = (surge[:known] >= np.log1p(lo_size)) & (surge[:known] <= np.log1p(hi_size))
     similar = _declustered(band, hz)
     sim_wins = int(sustained[similar].sum()) if similar else 0
     low, high = wilson_interval(wins, len(events))

@@ -174,7 +174,7 @@ def stickiness(flows: pd.DataFrame, cycles: list[Cycle], weeks: int = 52,
       the share still there: ``(inflow + net flow since the peak) / inflow``. Above 1 means more
       came in after the peak; NaN when the hiking phase saw no net inflow.
     """
-    w = check_window(weeks, "weeks")
+    w = check_window(weeks, "weeks", unit="weeks")
     f = upto(flows, as_of)
     nan = float("nan")
     if f.shape[0] < w + 1:

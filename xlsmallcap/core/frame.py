@@ -10,16 +10,17 @@ class AnalysisError(ValueError):
     """Bad arguments to an analytic; the message names the argument and what is expected."""
 
 
-def check_window(window: object, name: str = "window", minimum: int = 1) -> int:
-    """A whole number of trading days >= ``minimum`` (floats such as 63.0 are accepted)."""
+def check_window(window: object, name: str = "window", minimum: int = 1,
+                 unit: str = "trading days") -> int:
+    """A whole number (of ``unit``) >= ``minimum`` (floats such as 63.0 are accepted)."""
     try:
         w = float(window)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise AnalysisError(f"{name} must be a whole number of trading days >= {minimum} "
+        raise AnalysisError(f"{name} must be a whole number of {unit} >= {minimum} "
                             f"(got {window!r})") from None
     if not np.isfinite(w) or w != int(w) or w < minimum:
         shown = int(w) if np.isfinite(w) and w == int(w) else window
-        raise AnalysisError(f"{name} must be a whole number of trading days >= {minimum} "
+        raise AnalysisError(f"{name} must be a whole number of {unit} >= {minimum} "
                             f"(got {shown})")
     return int(w)
 

@@ -60,9 +60,8 @@ def forward_relative_returns(x: pd.DataFrame, horizon: int) -> pd.Series:
     v = x.to_numpy(dtype="float64")
     c = np.vstack([np.zeros((1, v.shape[1])), np.cumsum(v, axis=0)])
     out = np.full(v.shape[0], np.nan)
-    n = v.shape[0]
-    if n > horizon:
-        out[: n - horizon] = np.expm1(c[horizon + 1:] - c[1: n - horizon + 1]).mean(axis=1)
+    k = max(v.shape[0] - horizon, 0)   # days whose next ``horizon`` days are all known
+    out[:k] = np.expm1(c[horizon + 1: horizon + 1 + k] - c[1: 1 + k]).mean(axis=1)
     return pd.Series(out, index=x.index)
 
 

@@ -37,8 +37,8 @@ class RefreshReport:
     computed: list[Key] = field(default_factory=list)
     native: list[Key] = field(default_factory=list)
     unknown: dict[Key, str] = field(default_factory=dict)
-    #: Cells whose formula the engine cannot read (a sheet that does not exist, bad syntax),
-    #: left alone, with the reason.
+    #: Cells whose formula the engine cannot read (a sheet that does not exist, bad syntax) or
+    #: could not evaluate, left alone with their last values, with the reason.
     unreadable: dict[Key, str] = field(default_factory=dict)
     errors: dict[Key, str] = field(default_factory=dict)
     #: Cells left with their old values because their formula depends on itself.
@@ -110,12 +110,9 @@ def _to_udf_arg(a: Any) -> Any:
 
 def _result(r: Any) -> Any:
     """The engine's result as a scalar or a list of rows."""
-    if isinstance(r, np.ndarray):
-        rows = [[_plain(x) for x in row] for row in np.atleast_2d(r)]
+    if isinstance(r, (np.ndarray, list)):
+        rows = [[_plain(x) for x in row] for row in np.atleast_2d(np.array(r, dtype=object))]
         return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
-    if isinstance(r, list):
-        return [[_plain(x) for x in row] for row in r] if r and isinstance(r[0], list) \
-            else [[_plain(x) for x in r]]
     return _plain(r)
 
 
@@ -242,7 +239,7 @@ class _Engine:
         defined = self.pkg.defined_names.get(name.upper())
         if defined is not None and depth < 5:
             return self._targets(defined, sheet, depth + 1)
-        return sheet, name.replace("$", "")
+        return sheet, name   # the engine's own names carry no "$"
 
     def input_keys(self, key: Key) -> list[list[list[Key]]]:
         """Per input of the cell's formula, the cells it reads, row by row (computed once)."""
@@ -525,11 +522,9 @@ def _evaluate_all(engine: _Engine, pkg: Package, ours: set[Key], dirty: set[Key]
             engine.circular.add(key)
             report.circular[key] = str(exc) if "circular" in str(exc) else "circular reference"
             continue
-        except Exception as exc:
+        except Exception:  # unknown functions were set aside before: a failure, not an input
             engine.failed.add(key)
-            names = re.findall(r"([A-Za-z_][A-Za-z0-9_.]*)\s*\(", cell.formula)
-            unknown = [n.upper() for n in names if not engine.knows(n.upper())]
-            report.unknown[key] = unknown[0] if unknown else f"error: {type(exc).__name__}"
+            report.unreadable[key] = "the formula engine could not evaluate it"
             continue
         _write(engine, cell, result, report)
         if isinstance(result, list) and cell.array_ref and key not in report.errors:
