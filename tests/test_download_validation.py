@@ -218,3 +218,36 @@ def test_a_jump_in_a_revised_observation_is_refused(seeded, monkeypatch):
     assert result.failed["RMFNS"].startswith("RMFNS: the answer moves +2")
     assert f"% from {prev:%Y-%m-%d} to {last:%Y-%m-%d}; if that is real" in result.failed["RMFNS"]
     assert _digest(seeded.cache_dir) == before
+
+
+def _answer(dates, values):
+    return pd.Series(values, index=pd.to_datetime(dates), dtype="float64")
+
+
+@pytest.mark.parametrize("kind, s, message", [
+    ("price", _answer([], []), "IWM: the answer has no observations"),
+    ("price", _answer(["2024-07-16", "2024-07-15"], [1.0, 2.0]),
+     "IWM: the answer's dates are not sorted and unique"),
+    ("price", _answer(["2024-07-15", "2024-07-15"], [1.0, 2.0]),
+     "IWM: the answer's dates are not sorted and unique"),
+    ("price", _answer(["1850-01-02", "2024-07-15"], [1.0, 2.0]),
+     "IWM: the answer has implausible dates (1850-01-02 to 2024-07-15)"),
+    ("price", _answer(["2024-07-15", "2024-07-18"], [1.0, 2.0]),
+     "IWM: the answer has implausible dates (2024-07-15 to 2024-07-18)"),   # after tomorrow
+    ("price", _answer(["2024-07-15", "2024-07-16"], [1.0, float("nan")]),
+     "IWM: the answer has values that are not numbers"),
+])
+def test_each_way_an_answer_can_be_wrong_is_named(kind, s, message):
+    from xlsmallcap.data.validate import check_series
+
+    with pytest.raises(RefusedDownload) as info:
+        check_series("IWM", kind, s, today=pd.Timestamp("2024-07-16"))
+    assert str(info.value) == message
+
+
+def test_an_answer_dated_tomorrow_is_accepted():
+    """Time zones: Yahoo's "today" can be the day after ours."""
+    from xlsmallcap.data.validate import check_series
+
+    check_series("IWM", "price", _answer(["2024-07-16", "2024-07-17"], [1.0, 1.01]),
+                 today=pd.Timestamp("2024-07-16"))

@@ -161,3 +161,26 @@ def test_read_user_csv_names_what_it_cannot_read(tmp_path):
         read_user_csv(bad)
     with pytest.raises(DataError, match=r"^gone\.csv: no such file$"):
         read_user_csv(tmp_path / "gone.csv")
+
+
+def test_a_file_sniffing_cannot_read_is_taken_as_commas(tmp_path):
+    f = tmp_path / "one.csv"
+    f.write_text("date,X\n2024-07-16,1\n2024-07-17,2\n")
+    assert read_user_csv(f)["X"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("body, message", [
+    ("date,X\n2024-02-30,1\n2024-03-01,2\n",
+     "bad.csv: row 2: '2024-02-30' is not a date (use 2024-07-16)"),
+    ("date,X\n31/02/2024,1\n01/03/2024,2\n",
+     "bad.csv: row 2: '31/02/2024' is not a date (use 2024-07-16)"),
+    ("date,X\n", "bad.csv: not a CSV with a date column first and at least one series column"),
+    ("date\n2024-07-16\n2024-07-17\n",
+     "bad.csv: not a CSV with a date column first and at least one series column"),
+])
+def test_dates_that_do_not_exist_and_files_without_rows_are_named(tmp_path, body, message):
+    f = tmp_path / "bad.csv"
+    f.write_text(body)
+    with pytest.raises(DataError) as info:
+        read_user_csv(f)
+    assert str(info.value) == message

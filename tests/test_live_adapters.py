@@ -114,3 +114,35 @@ def test_yahoo_two_rows_for_one_day_keep_the_later(monkeypatch):
 def test_fred_whole_numbers_come_back_as_floats():
     s = parse_fred_csv(b"observation_date,WRMFNS\n2026-02-09,2279\n2026-02-16,2281\n", "WRMFNS")
     assert s.dtype == "float64" and s.tolist() == [2279.0, 2281.0]
+
+
+def _frame(columns, values, tz=None):
+    idx = pd.DatetimeIndex(["2026-07-06", "2026-07-07"], tz=tz)
+    return pd.DataFrame(values, index=idx, columns=columns)
+
+
+@pytest.mark.parametrize("frame, closes", [
+    # the shape yfinance.download gives today: (Price, Ticker) columns, tz-aware dates
+    (_frame(pd.MultiIndex.from_tuples([("Close", "IWM"), ("Open", "IWM")]),
+            [[200.0, 199.0], [201.0, 200.0]], tz="America/New_York"), [200.0, 201.0]),
+    # older yfinance: flat columns, naive dates
+    (_frame(["Open", "Close"], [[199.0, 200.0], [200.0, 201.0]]), [200.0, 201.0]),
+])
+def test_yahoo_frames_of_either_shape_give_the_closes(frame, closes):
+    s = download_close("IWM", download=lambda *a, **k: frame)
+    assert s.tolist() == closes and s.index.tz is None
+    assert list(s.index.strftime("%Y-%m-%d")) == ["2026-07-06", "2026-07-07"]
+
+
+@pytest.mark.parametrize("frame, reason", [
+    (_frame(pd.MultiIndex.from_tuples([("Close", "SPY")]), [[1.0], [2.0]]),
+     "IWM: Yahoo Finance returned no prices (no rows returned)"),        # another ticker's
+    (_frame(["Open"], [[1.0], [2.0]]),
+     "IWM: Yahoo Finance returned no prices (no rows returned)"),        # no Close column
+    (_frame(["Close"], [[200.0], [float("inf")]]),
+     "IWM: Yahoo Finance returned non-numeric prices"),
+])
+def test_yahoo_frames_without_usable_closes_are_refused(frame, reason):
+    with pytest.raises(LiveDataError) as info:
+        download_close("IWM", download=lambda *a, **k: frame)
+    assert str(info.value) == reason

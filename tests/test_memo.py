@@ -189,3 +189,28 @@ def test_one_rotation_test_serves_every_figure_of_a_date_and_only_that_content(m
     monkeypatch.setattr(type(st), "version", lambda self: ("another", "version"))
     clear_memo()
     assert udfs.ROTATION_SCORE(*args) == score and len(runs) == n + 3
+
+
+def test_a_data_version_that_cannot_be_read_answers_without_the_memo(monkeypatch):
+    """The memo key needs the data version; when it cannot be had, the answer is computed
+    (the same number), not taken from a memo that might be stale."""
+    expected = udfs.REL_PERF(63, None, None, dt.datetime(2024, 7, 16))
+
+    def unreadable():
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(excel, "_data_version", unreadable)
+    clear_memo()
+    assert udfs.REL_PERF(63, None, None, dt.datetime(2024, 7, 16)) == expected
+    assert len(excel._MEMO) == 0      # nothing memoised under a key it could not make
+
+
+def test_out_of_memory_is_a_num_error_and_not_remembered(monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(udfs, "relative_performance", exhausted)
+    assert udfs.REL_PERF(63, None, None, dt.datetime(2024, 7, 16)) == "#NUM! out of memory"
+    assert len(excel._MEMO) == 0
+    monkeypatch.undo()
+    assert isinstance(udfs.REL_PERF(63, None, None, dt.datetime(2024, 7, 16)), float)

@@ -63,3 +63,31 @@ def test_anything_else_is_not_a_truth_value():
     assert str(info.value) == "#VALUE! with_reason must be TRUE or FALSE (got 'maybe')"
     with pytest.raises(ArgError, match=r"must be TRUE or FALSE \(got 2\)$"):
         as_bool(2.0, "with_reason", False)
+
+
+def test_what_is_not_a_date_is_refused_by_kind():
+    import datetime as dt
+
+    with pytest.raises(ArgError) as info:
+        as_date([[1.0, 2.0]], "as_of")
+    assert str(info.value) == "#VALUE! as_of must be one date, not a range"
+    with pytest.raises(ArgError) as info:
+        as_date(dt.time(10, 0), "as_of")      # a time of day without a date
+    assert str(info.value) == "#VALUE! as_of must be a date (got time)"
+
+
+def test_a_ticker_that_starts_like_an_error_is_refused():
+    with pytest.raises(ArgError) as info:
+        as_sources(["SPY", "#QQQ"], "benchmarks", ["SPY"], get_store())
+    assert str(info.value) == "#VALUE! benchmarks is an error cell ('#QQQ')"
+
+
+def test_cells_excel_can_hold():
+    import numpy as np
+
+    from xlsmallcap.excel import cell
+
+    assert cell(None) is None and cell(float("nan")) is None and cell(pd.NaT) is None
+    assert cell(np.bool_(True)) is True and cell(np.float64(1.5)) == 1.5
+    assert cell(np.int64(3)) == 3.0 and type(cell(np.int64(3))) is float   # Excel: doubles
+    assert cell(float("inf")) is None and cell("x") == "x"

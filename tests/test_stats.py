@@ -275,3 +275,26 @@ def test_quadrant_trail_with_the_shortest_ratio_window():
     assert out["ratio"].tolist() == pytest.approx(ratio[1:])
     assert out["momentum"].tolist() == pytest.approx([100 * ratio[i] / ratio[i - 1]
                                                       for i in range(1, 5)])
+
+
+def test_an_estimate_carries_its_95_percent_interval():
+    x = np.array([1.0, 2.0, 3.0, 4.0, 6.0])
+    e = hac_mean(x, lags=0)
+    se = x.std(ddof=0) / math.sqrt(5)   # the long-run variance at lag 0 divides by n
+    assert e.value == pytest.approx(3.2) and e.se == pytest.approx(se)
+    assert e.low == pytest.approx(3.2 - 1.959963984540054 * se)
+    assert e.high == pytest.approx(3.2 + 1.959963984540054 * se)
+
+
+def test_a_slope_needs_three_points_and_a_moving_x():
+    short = hac_slope(np.array([1.0, 2.0]), np.array([0.0, 1.0]))
+    flat = hac_slope(np.array([1.0, 2.0, 3.0]), np.array([5.0, 5.0, 5.0]))
+    for e, n in ((short, 2), (flat, 3)):
+        assert math.isnan(e.value) and math.isnan(e.se) and e.n == n
+
+
+@pytest.mark.parametrize("args", [(0, 5, 10, 2.0), (10, 0, 10, 2.0), (10, 5, 0, 2.0),
+                                  (10, 5, 10, 0.5)])
+def test_bootstrap_sizes_must_be_positive(args):
+    with pytest.raises(ValueError, match="^n, length, reps and mean_block must be positive$"):
+        stationary_bootstrap_indices(*args, np.random.default_rng(0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -436,3 +437,137 @@ def test_splice_without_a_common_day_says_so():
     new = pd.Series([3.0], index=pd.to_datetime(["2024-07-17"]))
     with pytest.raises(ValueError, match="^no overlapping date to splice on$"):
         splice(old, new)
+
+
+def test_without_the_environment_variable_the_cache_is_the_users_cache_folder(monkeypatch):
+    import platformdirs
+
+    monkeypatch.delenv(store_mod.CACHE_ENV, raising=False)
+    assert store_mod.default_cache_dir() == Path(
+        platformdirs.user_cache_dir("xlsmallcap", appauthor=False))
+    monkeypatch.setenv(store_mod.CACHE_ENV, "/somewhere/else")
+    assert str(store_mod.default_cache_dir()) == "/somewhere/else"
+
+
+def test_a_cache_folder_that_cannot_be_made_is_named_with_the_fix(tmp_path):
+    from xlsmallcap.data.errors import DataError
+
+    (tmp_path / "file").write_text("not a folder")
+    st = store_mod.DataStore(cache_dir=tmp_path / "file" / "cache")
+    with pytest.raises(DataError, match=r"^cannot use the cache folder .*file/cache \(.*\); "
+                                        r"set XLSMALLCAP_CACHE_DIR to a writable folder$"):
+        st.remove("MYIDX")
+
+
+def test_a_busy_lock_is_waited_for_said_and_given_up(store, monkeypatch):
+    """In-process twin of the test with a second process: the wait is announced once and ends
+    in a message naming the lock."""
+    from filelock import FileLock
+
+    from xlsmallcap.data.errors import DataError
+
+    monkeypatch.setattr(store_mod, "LOCK_WAIT", 0.7)
+    store.cache_dir.mkdir(parents=True, exist_ok=True)
+    holder = FileLock(str(store.cache_dir / ".lock"))
+    holder.acquire()
+    waited = []
+    store.on_lock_wait = lambda: waited.append(True)
+    try:
+        with pytest.raises(DataError, match=r"^another xlsmallcap process has been writing the "
+                                            r"data for 1 s \(.*\.lock\); try again when"):
+            store.remove("MYIDX")
+    finally:
+        holder.release()
+    assert waited == [True]
+    with pytest.raises(DataError, match="^MYIDX: nothing stored to remove$"):
+        store.remove("MYIDX")   # the lock is free again
+
+
+def test_remove_a_users_series_and_a_stored_built_in_one(store, tmp_path):
+    from xlsmallcap.data.errors import DataError
+
+    f = tmp_path / "mine.csv"
+    f.write_text("date,MYIDX\n2024-07-10,100.5\n2024-07-11,101\n")
+    assert store.import_csv(f) == ["MYIDX"]
+    assert store.remove("myidx") == "removed MYIDX"
+    assert "MYIDX" not in store.available()
+    with pytest.raises(DataError, match="^MYIDX: nothing stored to remove$"):
+        store.remove("MYIDX")
+    with pytest.raises(DataError, match=r"^SPY: nothing stored to remove \(the built-in series "
+                                        r"is in use\)$"):
+        store.remove("SPY")
+    store._write("SPY", store.series("SPY").iloc[:-5], "yahoo")
+    assert store.remove("SPY") == ("removed your SPY; the built-in SPY (embedded snapshot) is "
+                                   "used again")
+    assert store.source("SPY") == "snapshot" and store.series("SPY").size == 8412
+    assert not list((store.cache_dir / "series").glob("SPY*"))   # no file left behind
+
+
+def test_an_update_past_its_deadline_skips_what_it_has_not_reached(store, monkeypatch):
+    monkeypatch.setattr(store_mod, "UPDATE_DEADLINE", 0.0)
+    install_fake_yahoo(monkeypatch, {"IWM": store.series("IWM")})
+    result = store.update(tickers=["IWM", "SPY"])
+    assert result.failed == {"IWM": "IWM: skipped (the update ran past 0 s)",
+                             "SPY": "SPY: skipped (the update ran past 0 s)"}
+    assert not result.updated and store.source("IWM") == "snapshot"
+
+
+def test_a_manifest_that_cannot_be_written_leaves_every_series_as_it_was(store, monkeypatch):
+    """Each answer is good and its file staged, but the manifest write fails: nothing changes
+    and every staged series says why."""
+    real = store_mod.write_bytes_atomic
+
+    def refuse_manifest(path, data):
+        if path.name == "meta.json":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, data)
+
+    monkeypatch.setattr(store_mod, "write_bytes_atomic", refuse_manifest)
+    spy = store.series("SPY")
+    install_fake_yahoo(monkeypatch, {"SPY": spy, "IWM": store.series("IWM")})
+    result = store.update(tickers=["SPY", "IWM"], full=True)
+    assert not result.updated
+    assert result.failed == {s: f"{s}: could not write the cache (Permission denied)"
+                             for s in ("SPY", "IWM")}
+    assert store.source("SPY") == "snapshot" and store.series("SPY").equals(spy)
+
+
+def test_a_stored_file_without_rows_falls_back_and_is_reported(store):
+    import json
+
+    store._write("SPY", store.series("SPY").iloc[:-5], "yahoo")
+    meta_path = store.cache_dir / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["SPY"].pop("sha256")
+    meta_path.write_text(json.dumps(meta))
+    store._file_of("SPY").write_text("date,SPY\n")
+    fresh = store_mod.DataStore(cache_dir=store.cache_dir)
+    assert fresh.series("SPY").size == 8412 and fresh.source("SPY") == "snapshot"
+    assert fresh.problems["SPY"].endswith("is corrupt (no rows); using the snapshot; "
+                                          "`xlsmallcap data update` rebuilds it")
+
+
+def test_a_manifest_that_is_not_an_object_is_rebuilt_from_the_files(store):
+    store._write("SPY", store.series("SPY").iloc[:-5], "yahoo")
+    (store.cache_dir / "meta.json").write_text("[1, 2]")
+    fresh = store_mod.DataStore(cache_dir=store.cache_dir)
+    assert fresh.series("SPY").size == 8412 - 5 and fresh.source("SPY") == "cache"
+    assert fresh.meta_problem.endswith("meta.json is unreadable (not a JSON object); rebuilt "
+                                       "from the stored files")
+
+
+def test_the_rebuilt_manifest_skips_damaged_versions_and_stray_names(store):
+    """Without a manifest the newest file whose content matches the checksum in its name is
+    chosen; a damaged newer one and files with names no series can have are skipped."""
+    import os
+
+    store._write("SPY", store.series("SPY").iloc[:-5], "yahoo")
+    good = store._file_of("SPY")
+    (store.cache_dir / "meta.json").unlink()
+    damaged = good.with_name("SPY.0123456789abcdef.csv")
+    damaged.write_bytes(good.read_bytes().replace(b"\n2", b"\n1", 1))
+    os.utime(damaged, (good.stat().st_mtime + 60,) * 2)
+    (good.parent / "not a name!.csv").write_text("date,X\n2024-07-16,1\n")
+    fresh = store_mod.DataStore(cache_dir=store.cache_dir)
+    assert fresh._file_of("SPY") == good and fresh.series("SPY").size == 8412 - 5
+    assert "NOT A NAME!" not in fresh.available() and "not a name!" not in fresh.available()

@@ -261,6 +261,8 @@ def test_refresh_keeps_everything_else(tmp_path):
     assert set(report.computed) == {("Mine", "B1"), ("Mine", "C1")}
     assert set(report.native) == {("Mine", "B2"), ("Mine", "B3")}
     assert refresh(book).unknown == report.unknown  # the engine does not "learn" FOOBAR
+    assert report.summary() == ("user.xlsm: 2 xlsmallcap formulas, 2 dependent native formulas, "
+                                "1 left alone (unknown functions: FOOBAR)")
 
 
 def test_refresh_is_atomic(tmp_path, monkeypatch):
@@ -584,6 +586,10 @@ def test_a_function_that_fails_inside_the_engine_is_reported_and_left_alone(tmp_
     ws["A1"] = "=REL_PERF(63,\"IWM\",\"SPY\",B1)"
     ws["A2"] = "=ROTATION_SCORE(,,B1)"
     ws["A3"] = "=A2*2"
+    ws["A4"] = "=A1+1"                          # reads the failed cell: its last value
+    ws["A5"] = "=A2/0"                          # an error value of Excel's own
+    ws["A6"] = "=IF(A2>0,,1)"                   # an omitted argument of a native function
+    ws["A7"] = "=SUM((1"                        # not a formula the engine can read
     wb.save(book)
     ooxml_pkg = ooxml.Package(book)
     ooxml_pkg.set_cached("Mine", "A1", 0.123)
@@ -594,11 +600,17 @@ def test_a_function_that_fails_inside_the_engine_is_reported_and_left_alone(tmp_
 
     monkeypatch.setattr(udfs, "REL_PERF", broken)
     report = refresh(book)
-    assert report.unreadable == {("Mine", "A1"): "the formula engine could not evaluate it"}
+    assert report.unreadable == {("Mine", "A1"): "the formula engine could not evaluate it",
+                                 ("Mine", "A7"): "the formula engine cannot read it"}
     assert not report.unknown and set(report.computed) == {("Mine", "A2")}
+    assert set(report.native) == {("Mine", f"A{i}") for i in (3, 4, 5, 6)}
     values = load_workbook(book, data_only=True)["Mine"]
     assert values["A1"].value == 0.123
     score = api.rotation_score(as_of="2024-07-16").score
     assert values["A2"].value == pytest.approx(score)
     assert values["A3"].value == pytest.approx(2 * score)
-    assert "1 unreadable (left alone)" in report.summary()
+    assert values["A4"].value == pytest.approx(1.123)
+    assert values["A5"].value == "#DIV/0!" and values["A6"].value == 0
+    assert report.summary() == ("fail.xlsx: 1 xlsmallcap formulas, 4 dependent native formulas, "
+                                "2 unreadable (left alone), 1 with error values")
+    assert list(report.errors) == [("Mine", "A5")]

@@ -73,9 +73,6 @@ class UnknownSheet(KeyError):
 class _Omitted:
     """An argument left out, as in ``=ROTATION_SCORE(,,A5)``: xlwings passes the default."""
 
-    def __repr__(self) -> str:
-        return "<omitted>"
-
 
 OMITTED = _Omitted()
 
@@ -276,8 +273,6 @@ class _Engine:
                 # cells (see _write): dependents read what the sheet shows
                 c = self.cells.get(key)
                 return c.value if c is not None else None
-            elif key != anchor:
-                res = None
             return to_excel_value(res)  # what a native formula sees: dates as serials
         c = self.cells.get(key)
         return c.value if c is not None else None

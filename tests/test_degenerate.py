@@ -1,0 +1,112 @@
+"""Each metric's answer on degenerate input, as its docstring states it: empty data, too little
+data, arguments that contradict each other. A refusal names what is wrong; an empty answer is
+empty (or NaN), never a number made up from nothing."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xlsmallcap.core.base_rate import base_rate
+from xlsmallcap.core.evidence import rotation_evidence
+from xlsmallcap.core.flows import FlowEffect, easing_cycles
+from xlsmallcap.core.frame import AnalysisError
+from xlsmallcap.core.history import history
+from xlsmallcap.core.relative import relative_strength
+from xlsmallcap.core.risk import max_drawdown
+from xlsmallcap.core.rotation import rotation
+from xlsmallcap.core.track_record import stability
+from xlsmallcap.data.csvio import csv_to_frame
+from xlsmallcap.data.publication import publication_dates
+from xlsmallcap.data.snapshot import load_group
+from xlsmallcap.data.xlsx import write_table
+
+DAYS = pd.bdate_range("2024-01-01", periods=10)
+PRICES = pd.Series(np.linspace(100.0, 110.0, 10), index=DAYS)
+
+
+def test_a_sub_window_longer_than_the_horizon_is_refused():
+    with pytest.raises(AnalysisError) as info:
+        base_rate(PRICES.pct_change().dropna(), horizon=10, sub_window=11)
+    assert str(info.value) == "sub_window must be <= horizon (got 11 > 10)"
+
+
+def test_history_interval_must_be_one_of_three():
+    with pytest.raises(AnalysisError) as info:
+        history(PRICES, None, None, interval=3)
+    assert str(info.value) == "interval must be 0, 1 or 2 (got 3)"
+
+
+def test_relative_strength_after_the_last_date_is_empty():
+    out = relative_strength(PRICES, PRICES * 2, ma_window=2, start="2025-01-01")
+    assert out.empty and list(out.columns) == ["rs", "rs_ma"]
+
+
+def test_drawdown_of_nothing_is_nan_and_of_a_rise_is_zero():
+    assert math.isnan(max_drawdown(np.array([])))
+    assert max_drawdown(np.array([1.0, 2.0, 3.0])) == 0.0
+    assert max_drawdown(np.array([100.0, 50.0, 120.0, 90.0])) == pytest.approx(-0.5)
+
+
+def test_rotation_without_benchmarks_is_refused():
+    with pytest.raises(AnalysisError) as info:
+        rotation(PRICES, {}, pd.Series(dtype="float64"))
+    assert str(info.value) == "benchmarks must name at least one large-cap series"
+
+
+def test_evidence_without_returns_is_refused():
+    with pytest.raises(ValueError, match="^no relative returns$"):
+        rotation_evidence(pd.DataFrame({"SPY": []}, index=pd.DatetimeIndex([])))
+
+
+def test_a_null_from_a_flat_history_gives_no_verdict():
+    """Two flat years and more (no variance to resample): no null, no verdict, NaN p-values."""
+    x = pd.DataFrame({"SPY": np.zeros(1200)}, index=pd.bdate_range("2015-01-01", periods=1200))
+    e = rotation_evidence(x)
+    assert e.verdict == "" and math.isnan(e.p_small) and e.null_days == 0
+
+
+def test_stability_of_no_verdicts():
+    changes, run, days = stability(pd.Series([], dtype=object))
+    assert math.isnan(changes) and math.isnan(run) and days == 0
+
+
+def test_easing_cycles_without_flows_are_none():
+    flows = pd.DataFrame({"flow": [1.0], "flow_pct": [0.01], "assets": [100.0]},
+                         index=pd.to_datetime(["2024-07-17"]))
+    assert easing_cycles(flows, [], as_of="2024-07-01") == []
+
+
+def test_a_flow_effect_without_enough_weeks_says_so():
+    nan = float("nan")
+    e = FlowEffect(nan, nan, nan, nan, nan, nan, 2, 0, False)
+    assert e.answer == "not enough weeks to tell" and not e.significant
+
+
+def test_stored_text_with_dates_out_of_order_is_refused():
+    with pytest.raises(ValueError, match="^dates must be unique and ascending$"):
+        csv_to_frame(b"date,X\n2024-07-16,1\n2024-07-15,2\n")
+    with pytest.raises(ValueError, match="^dates must be unique and ascending$"):
+        csv_to_frame(b"date,X\n2024-07-16,1\n2024-07-16,2\n")
+
+
+def test_an_unknown_publication_rule_is_named():
+    with pytest.raises(ValueError) as info:
+        publication_dates("weekly_someday", pd.DatetimeIndex(["2024-07-16"]))
+    assert str(info.value).startswith("unknown publication rule 'weekly_someday' (known: ")
+
+
+def test_an_unknown_snapshot_group_is_a_key_error():
+    with pytest.raises(KeyError):
+        load_group("nope")
+
+
+def test_an_export_table_must_match_its_dates_and_columns(tmp_path):
+    dates = np.array(["2024-07-15", "2024-07-16"], dtype="datetime64[D]")
+    with pytest.raises(ValueError) as info:
+        write_table(tmp_path / "t.xlsx", ["a", "b"], dates, np.zeros((2, 3)))
+    assert str(info.value) == "values must be 2 x 2, not (2, 3)"
+    assert not (tmp_path / "t.xlsx").exists()
