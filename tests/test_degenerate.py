@@ -110,3 +110,23 @@ def test_an_export_table_must_match_its_dates_and_columns(tmp_path):
         write_table(tmp_path / "t.xlsx", ["a", "b"], dates, np.zeros((2, 3)))
     assert str(info.value) == "values must be 2 x 2, not (2, 3)"
     assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_a_hiking_phase_that_began_before_the_flows_has_no_inflow_figure():
+    from xlsmallcap.core.flows import Cycle
+
+    weeks = pd.date_range("2024-01-03", periods=20, freq="7D")
+    flows = pd.DataFrame({"flow": 1.0, "flow_pct": 0.01, "assets": 100.0}, index=weeks)
+    before = Cycle(pd.Timestamp("2023-06-01"), weeks[3], weeks[5], 5.0)
+    inside = Cycle(weeks[1], weeks[3], weeks[5], 5.0)
+    (a,), (b,) = easing_cycles(flows, [before]), easing_cycles(flows, [inside])
+    assert math.isnan(a.hike_inflow_bn) and math.isnan(a.hike_inflow_pct)
+    assert b.hike_inflow_bn == pytest.approx(2.0)       # the weeks after weeks[1] to weeks[3]
+
+
+def test_stored_gzip_carries_no_timestamp():
+    """Equal input, equal bytes: the gzip header's time field is zero (bytes 4-7)."""
+    from xlsmallcap.data.csvio import gzip_bytes
+
+    out = gzip_bytes(b"date,X\n2024-07-16,1\n")
+    assert out[4:8] == b"\0\0\0\0" and out == gzip_bytes(b"date,X\n2024-07-16,1\n")

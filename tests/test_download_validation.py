@@ -251,3 +251,22 @@ def test_an_answer_dated_tomorrow_is_accepted():
 
     check_series("IWM", "price", _answer(["2024-07-16", "2024-07-17"], [1.0, 1.01]),
                  today=pd.Timestamp("2024-07-16"))
+
+
+@pytest.mark.parametrize("factor, refused", [(0.6, True), (0.7, False), (1.45, False),
+                                             (1.6, True)])
+def test_a_price_that_moved_by_half_at_the_seam_is_refused(factor, refused):
+    """Between two downloads a dividend moves adjusted prices by a few percent; 1.5x either way
+    is a split or a different ticker."""
+    from xlsmallcap.data.validate import check_splice
+
+    old = _answer(["2024-07-15", "2024-07-16"], [100.0, 100.0])
+    new = _answer(["2024-07-16", "2024-07-17"], [100.0 * factor, 101.0 * factor])
+    if refused:
+        with pytest.raises(RefusedDownload) as info:
+            check_splice("IWM", old, new)
+        assert str(info.value) == (f"IWM: on 2024-07-16 the answer's price is {factor:.2f}x the "
+                                   "stored one; if that is real, run again with --accept-jumps")
+        check_splice("IWM", old, new, accept_jumps=True)
+    else:
+        check_splice("IWM", old, new)

@@ -184,3 +184,22 @@ def test_dates_that_do_not_exist_and_files_without_rows_are_named(tmp_path, body
     with pytest.raises(DataError) as info:
         read_user_csv(f)
     assert str(info.value) == message
+
+
+def test_a_file_saved_as_csv_utf8_by_excel_reads_the_same(tmp_path):
+    """Excel's "CSV UTF-8" starts the file with a byte-order mark; it is not part of the first
+    cell, so a file without a header is still recognised as one."""
+    f = tmp_path / "bom.csv"
+    f.write_bytes("\ufeffdate,CAFÉ\n2024-07-16,1\n2024-07-17,2\n".encode())
+    assert read_user_csv(f)["CAFÉ"].tolist() == [1.0, 2.0]
+    g = tmp_path / "noheader.csv"
+    g.write_bytes("\ufeff2024-07-16,1\n2024-07-17,2\n".encode())
+    with pytest.raises(DataError, match="first line"):
+        read_user_csv(g)
+
+
+def test_an_imported_series_is_described_by_its_file(tmp_path, cache):
+    f = write(tmp_path, "date,MYIDX\n2024-07-16,1\n2024-07-17,2\n")
+    store = DataStore(cache_dir=cache)
+    store.import_csv(f)
+    assert store.describe("MYIDX") == f"imported from {f.name}"

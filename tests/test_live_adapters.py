@@ -146,3 +146,33 @@ def test_yahoo_frames_without_usable_closes_are_refused(frame, reason):
     with pytest.raises(LiveDataError) as info:
         download_close("IWM", download=lambda *a, **k: frame)
     assert str(info.value) == reason
+
+
+def test_fred_is_asked_with_the_products_name_and_the_time_out(monkeypatch):
+    """FRED answers scripts that name themselves; the request carries the User-Agent."""
+    import io
+    import urllib.request
+
+    from xlsmallcap.data import fred
+
+    seen = {}
+
+    def urlopen(req, timeout=None):
+        seen["agent"], seen["url"], seen["timeout"] = (req.get_header("User-agent"),
+                                                        req.full_url, timeout)
+        return io.BytesIO(FRED_WRMFNS)
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    assert fred._urlopen(FRED_CSV_URL.format(id="WRMFNS"), 7) == FRED_WRMFNS
+    assert seen == {"agent": "xlsmallcap", "url": FRED_CSV_URL.format(id="WRMFNS"),
+                    "timeout": 7}
+
+
+def test_splice_seam_is_the_last_day_both_have_a_price():
+    from xlsmallcap.data.splice import splice
+
+    days = pd.to_datetime(["2024-07-12", "2024-07-15", "2024-07-16", "2024-07-17"])
+    old = pd.Series([100.0, 101.0, 102.0], index=days[:3], name="IWM")
+    new = pd.Series([50.0, 50.5, float("nan"), 52.0], index=days, name="IWM")
+    out = splice(old, new)          # 07-16 has no new price: the seam is 07-15, factor 0.5
+    assert out.tolist() == [50.0, 50.5, 52.0] and list(out.index) == [days[0], days[1], days[3]]

@@ -214,3 +214,18 @@ def test_every_argument_answers_an_error_cell_with_its_error(error_sweep):
     for (name, _, arg, _), res in zip(arguments, results, strict=True):
         assert res == {"error": "CellError",
                        "message": f"#N/A {arg} is an error cell (#N/A)"}, (name, res)
+
+
+def test_the_office_js_path_is_recognised_in_process(monkeypatch):
+    """The switch between Windows COM (messages as text) and Office.js (raised errors) reads
+    which decorator ``xw.func`` is; the other-process tests above cannot see a wrong check."""
+    import xlwings as xw
+
+    from xlsmallcap import excel
+
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    from xlwings import server
+
+    assert excel._office_js() is False          # here xw.func is the COM decorator
+    monkeypatch.setattr(xw, "func", server.func)
+    assert excel._office_js() is True

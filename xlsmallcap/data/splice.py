@@ -10,7 +10,7 @@ def splice(old: pd.Series, new: pd.Series) -> pd.Series:
 
     Adjusted closes are back-adjusted as of the download date: every dividend since ``old`` was
     stored lowers all earlier prices. The seam is the last date both series have; ``old`` is
-    rescaled by ``new[seam] / old[seam]`` and ``new`` supplies every date after the seam. Returns
+    rescaled by ``new[seam] / old[seam]`` and ``new`` supplies every price after the seam. Returns
     inside ``old`` are unchanged and the return across the seam equals ``new``'s own.
 
     Raises ``ValueError`` when the two share no date (the caller then replaces the history).
@@ -22,7 +22,7 @@ def splice(old: pd.Series, new: pd.Series) -> pd.Series:
     seam = common.max()
     factor = float(new.loc[seam]) / float(old.loc[seam])
     head = old.loc[:seam] * factor
-    tail = new.loc[new.index > seam]
+    tail = new.loc[new.index > seam].dropna()
     out = pd.concat([head, tail])
     out.name = new.name if new.name is not None else old.name
     return out
