@@ -65,3 +65,28 @@ def test_the_catalog_holds_the_series_the_analysis_reads():
     assert {"IWM", "SPY", "QQQ", "DIA", "IJR", "IWB", "^IRX", "DGS2", "DFF", "WRMFNS", "RMFNS",
             "FF_SMB", "FF_ME_LO10", "FF_ME_HI10"} <= set(ids)
     assert catalog.GROUPS == ("prices", "rates", "mmf", "french")
+
+
+@pytest.mark.parametrize("info", [i for i in catalog.CATALOG if i.group == "rates"
+                                  and i.raw.startswith("macro/")],
+                         ids=lambda i: i.id)
+def test_fred_descriptions_and_units_are_those_of_the_provenance(raw_dir, info):
+    """What DATA_STATUS shows for a FRED series is what the data's provenance says: its
+    description (first letter aside) and its units, in the row for its file."""
+    rows = [line for line in (raw_dir / "macro" / "PROVENANCE.md").read_text().splitlines()
+            if line.startswith(f"| `{info.raw.split('/')[-1]}` |")]
+    assert len(rows) == 1, info.raw
+    described = info.description[0].lower() + info.description[1:]
+    assert described in rows[0] or info.description in rows[0], (info.description, rows[0])
+    assert info.units in rows[0], (info.units, rows[0])
+
+
+def test_units_by_kind_are_the_ones_the_arithmetic_assumes():
+    """Factors are divided by 100 (percent per day), money-fund assets are read in billions
+    or millions as stated, rates and yields are percent."""
+    units: dict[str, set[str]] = {}
+    for i in catalog.CATALOG:
+        units.setdefault(i.kind, set()).add(i.units)
+    assert units == {"price": {"USD, adjusted close"}, "yield": {"percent"},
+                     "rate": {"percent p.a."}, "mmf": {"billions of USD", "millions of USD"},
+                     "factor": {"percent per day"}}

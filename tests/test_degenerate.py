@@ -130,3 +130,34 @@ def test_stored_gzip_carries_no_timestamp():
 
     out = gzip_bytes(b"date,X\n2024-07-16,1\n")
     assert out[4:8] == b"\0\0\0\0" and out == gzip_bytes(b"date,X\n2024-07-16,1\n")
+
+
+@pytest.mark.parametrize("last, elections, finite", [(2012, 3, True), (2011, 2, False)])
+def test_election_volatility_needs_three_election_years(last, elections, finite):
+    from xlsmallcap.core.election import election_vol
+
+    idx = pd.bdate_range("2001-01-01", f"{last}-12-31")
+    market = pd.Series(np.random.default_rng(7).normal(0, 1, idx.size), index=idx)
+    e = election_vol(market)
+    assert e.elections == elections and e.other_years == last - 2000 - elections
+    assert math.isfinite(e.ratio) is finite and math.isfinite(e.p_value) is finite
+
+
+def test_risk_reports_its_window():
+    from xlsmallcap.core.risk import risk
+
+    idx = pd.bdate_range("2024-01-01", periods=40)
+    rng = np.random.default_rng(2)
+    small = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 40))), index=idx)
+    large = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 40))), index=idx)
+    assert risk(small, large, window=20).window == 20
+
+
+def test_an_unknown_series_is_a_key_error_carrying_the_key():
+    from xlsmallcap.data.errors import UnknownSeriesError
+
+    try:
+        raise UnknownSeriesError("NOPE", ["IWM", "SPY"])
+    except KeyError as exc:          # what code written for pandas or dicts catches
+        assert exc.args == ("NOPE",)
+        assert str(exc) == "unknown ticker or series 'NOPE'; available offline: IWM, SPY"

@@ -298,3 +298,22 @@ def test_a_slope_needs_three_points_and_a_moving_x():
 def test_bootstrap_sizes_must_be_positive(args):
     with pytest.raises(ValueError, match="^n, length, reps and mean_block must be positive$"):
         stationary_bootstrap_indices(*args, np.random.default_rng(0))
+
+
+def test_hac_slope_reports_its_n_and_lags():
+    x = np.arange(30, dtype=float)
+    y = 2.0 * x + np.random.default_rng(5).normal(size=30)
+    e = hac_slope(y, x, lags=2)
+    assert e.n == 30 and e.lags == 2 and e.value == pytest.approx(2.0, abs=0.2)
+
+
+def test_a_surge_exactly_at_the_threshold_counts_and_the_last_one_is_dated():
+    """surge_days=1: a day up exactly 3% is a surge (">= threshold"); the last event's date is
+    the day it started."""
+    idx = pd.bdate_range("2020-01-01", periods=300)
+    smb = pd.Series(0.0, index=idx)     # flat days keep the running sums exact
+    smb.iloc[[10, 150]] = 0.03
+    r = base_rate(smb, surge_days=1, threshold=0.03, horizon=63, sub_window=21)
+    assert r.events == 2 and r.last_event == idx[150]
+    none = base_rate(smb, surge_days=1, threshold=0.031, horizon=63, sub_window=21)
+    assert none.events == 0 and none.last_event is pd.NaT
