@@ -134,3 +134,22 @@ def test_no_figure_as_of_d_reads_what_came_out_later(tmp_path):
     assert len(clean) == len(poisoned)
     for a, b in zip(clean, poisoned, strict=True):
         assert (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def test_the_embedded_rule_is_read_from_the_snapshot_beside_the_data(tmp_path):
+    """A snapshot carries each series' rule in its manifest; a snapshot built under another rule
+    (an older package, a rebuilt one) is read with its own rule, not today's default."""
+    import json
+    import shutil
+
+    from xlsmallcap.data.snapshot import MANIFEST, snapshot_dir
+    from xlsmallcap.data.store import DataStore
+
+    folder = tmp_path / "snapshot"
+    shutil.copytree(snapshot_dir(), folder)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest["FF_SMB"]["publication"] = "close"
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    other = DataStore(cache_dir=tmp_path / "cache", snapshot_folder=folder)
+    assert other.publication_rule("FF_SMB") == "close"
+    assert DataStore(cache_dir=tmp_path / "cache").publication_rule("FF_SMB") == "french_monthly"

@@ -470,7 +470,7 @@ def refresh(path: Path | str, out: Path | str | None = None, *,
     try:
         ours, dirty = _dirty(engine, report, set(changed))
         dirty -= set(pkg.refused)
-        _evaluate_all(engine, pkg, ours, dirty, report)
+        _evaluate_all(engine, ours, dirty, report)
     finally:
         quiet.setLevel(level)
     _follow_axes(engine)
@@ -506,7 +506,7 @@ def _follow_axes(engine: _Engine) -> None:
             lambda s, r: [to_excel_value(value(k)) for k in keys(s, r)])
 
 
-def _evaluate_all(engine: _Engine, pkg: Package, ours: set[Key], dirty: set[Key],
+def _evaluate_all(engine: _Engine, ours: set[Key], dirty: set[Key],
                   report: RefreshReport) -> None:
     for key in sorted(dirty, key=lambda k: (k[0], split_ref(k[1]))):
         cell = engine.cells[key]
