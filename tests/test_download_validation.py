@@ -260,8 +260,8 @@ def test_a_price_that_moved_by_half_at_the_seam_is_refused(factor, refused):
     is a split or a different ticker."""
     from xlsmallcap.data.validate import check_splice
 
-    old = _answer(["2024-07-15", "2024-07-16"], [100.0, 100.0])
-    new = _answer(["2024-07-16", "2024-07-17"], [100.0 * factor, 101.0 * factor])
+    old = _days([100.0, 100.0], start="2024-07-15")
+    new = _days([100.0 * factor, 101.0 * factor], start="2024-07-16")
     if refused:
         with pytest.raises(RefusedDownload) as info:
             check_splice("IWM", old, new)

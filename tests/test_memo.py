@@ -217,20 +217,16 @@ def test_out_of_memory_is_a_num_error_and_not_remembered(monkeypatch):
 
 
 def test_a_result_up_to_a_quarter_of_the_memo_is_kept_and_a_bigger_one_is_not():
+    import sys
+
     from xlsmallcap.excel import result_bytes
 
     memo = Memo(10_000)
     key = b"k" * 32
-    overhead = result_bytes("") + memo_key_size(key) + 200
+    overhead = result_bytes("") + sys.getsizeof(key) + 200
     fits = "x" * (10_000 // 4 - overhead - 10)          # between a fifth and a quarter
     memo.put(key, fits)
     assert memo.get(key) == (True, fits)
     too_big = "x" * (10_000 // 4 - overhead + 100)
     memo.put(b"j" * 32, too_big)
     assert memo.get(b"j" * 32) == (False, None)
-
-
-def memo_key_size(key: bytes) -> int:
-    import sys
-
-    return sys.getsizeof(key)
