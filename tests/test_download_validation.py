@@ -6,12 +6,12 @@ uses); Yahoo answers through yfinance's real ``download`` with the recorded ``Ti
 
 from __future__ import annotations
 
-import hashlib
 import io
 import urllib.request
 
 import pandas as pd
 import pytest
+from filestate import folder_digest
 from recorded import fred_answer, fred_full_answer, install_fake_yahoo
 from typer.testing import CliRunner
 
@@ -19,11 +19,6 @@ import xlsmallcap.data.store as store_mod
 from xlsmallcap.cli import app
 from xlsmallcap.data.store import DataStore
 from xlsmallcap.data.validate import RefusedDownload
-
-
-def _digest(folder) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
 @pytest.fixture
@@ -62,22 +57,22 @@ def test_truncated_fred_answer_mid_line_is_refused(seeded, monkeypatch):
     body = _fred_body(seeded)
     cut = body.index("2009-11-16,") + len("2009-11-16,83")   # the true value is 839.2
     asked = _serve_fred(monkeypatch, body[:cut].encode())
-    before = _digest(seeded.cache_dir)
+    before = folder_digest(seeded.cache_dir)
     res = CliRunner().invoke(app, ["data", "update", "-s", "WRMFNS"])
     assert asked and "fredgraph.csv?id=WRMFNS" in asked[0]
     assert res.exit_code == 1
     assert "WRMFNS: the answer moves -90% from 2009-11-09 to 2009-11-16" in res.output
-    assert _digest(seeded.cache_dir) == before
+    assert folder_digest(seeded.cache_dir) == before
     assert seeded.series("WRMFNS").loc["2009-11-16"] == pytest.approx(839.2)
 
 
 def test_truncated_fred_answer_on_a_line_boundary_is_refused(seeded, monkeypatch):
     body = _fred_body(seeded)
     _serve_fred(monkeypatch, body[: body.index("2009-11-16,")].encode())
-    before = _digest(seeded.cache_dir)
+    before = folder_digest(seeded.cache_dir)
     result = seeded.update(series=["WRMFNS"])
     assert "less than the stored 1985-01-07 to 2026-03-02" in result.failed["WRMFNS"]
-    assert _digest(seeded.cache_dir) == before
+    assert folder_digest(seeded.cache_dir) == before
 
 
 @pytest.mark.parametrize("value, needle", [("0", "zero or negative fund assets"),
@@ -85,9 +80,9 @@ def test_truncated_fred_answer_on_a_line_boundary_is_refused(seeded, monkeypatch
 def test_fred_zero_or_negative_is_refused(seeded, monkeypatch, value, needle):
     body = _fred_body(seeded).replace("2024-07-08,1844.5", f"2024-07-08,{value}")
     _serve_fred(monkeypatch, body.encode())
-    before = _digest(seeded.cache_dir)
+    before = folder_digest(seeded.cache_dir)
     assert needle in seeded.update(series=["WRMFNS"]).failed["WRMFNS"]
-    assert _digest(seeded.cache_dir) == before
+    assert folder_digest(seeded.cache_dir) == before
 
 
 def test_a_good_full_fred_answer_is_stored(seeded, monkeypatch):
@@ -112,11 +107,11 @@ SEAM = pd.Timestamp("2026-06-16")   # the stored last day: the splice day
 ])
 def test_bad_yahoo_answers_are_refused(seeded, monkeypatch, damage, needle):
     install_fake_yahoo(monkeypatch, {"IWM": damage(_recent(seeded))})
-    before = _digest(seeded.cache_dir)
+    before = folder_digest(seeded.cache_dir)
     stored = seeded.series("IWM").copy()
     result = seeded.update(tickers=["IWM"])
     assert needle in result.failed["IWM"]
-    assert _digest(seeded.cache_dir) == before
+    assert folder_digest(seeded.cache_dir) == before
     pd.testing.assert_series_equal(seeded.series("IWM"), stored)
 
 
@@ -213,11 +208,11 @@ def test_a_jump_in_a_revised_observation_is_refused(seeded, monkeypatch):
     prev, last = seeded.series("RMFNS").index[-3:-1]
     _serve_fred(monkeypatch, _rmfns_answer(seeded, lambda s: s.where(s.index != last,
                                                                      s[last] * 3)))
-    before = _digest(seeded.cache_dir)
+    before = folder_digest(seeded.cache_dir)
     result = seeded.update(series=["RMFNS"])
     assert result.failed["RMFNS"].startswith("RMFNS: the answer moves +2")
     assert f"% from {prev:%Y-%m-%d} to {last:%Y-%m-%d}; if that is real" in result.failed["RMFNS"]
-    assert _digest(seeded.cache_dir) == before
+    assert folder_digest(seeded.cache_dir) == before
 
 
 def _answer(dates, values):

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from filestate import folder_digest
 from recorded import fred_answer, fred_full_answer, install_fake_yahoo
 from typer.testing import CliRunner
 from yfinance.exceptions import YFRateLimitError
 
 from xlsmallcap.data import store as store_mod
 from xlsmallcap.data.errors import UnknownSeriesError
-
-
-def _digest(folder) -> dict[str, str]:
-    if not folder.exists():
-        return {}
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
 def test_lookup_is_case_insensitive_and_accepts_yields_without_caret(store):
@@ -177,7 +170,7 @@ def test_failures_leave_stored_data_byte_identical(store, monkeypatch, case):
     kind, answer, needle = FAILURES[case]
     store._write("IWM", store.series("IWM").iloc[:-5], "yahoo")
     store._write("WRMFNS", store.series("WRMFNS").iloc[:-5], "fred")
-    before = _digest(store.cache_dir)
+    before = folder_digest(store.cache_dir)
     if kind == "yahoo":
         install_fake_yahoo(monkeypatch, {"IWM": answer})
         result = store.update(tickers=["IWM"])
@@ -191,7 +184,7 @@ def test_failures_leave_stored_data_byte_identical(store, monkeypatch, case):
         result = store.update(series=["WRMFNS"])
         sid = "WRMFNS"
     assert not result.ok and needle in result.failed[sid]
-    assert _digest(store.cache_dir) == before
+    assert folder_digest(store.cache_dir) == before
 
 
 def test_partial_download_updates_the_rest(store, monkeypatch):
