@@ -56,7 +56,10 @@ MAX_MESSAGE = 100
 
 
 def _shown(v: Any, width: int = 24) -> str:
-    """The caller's value as a message shows it: short, never the whole input."""
+    """The caller's value as a message shows it: short, never the whole input; a logical
+    value as Excel writes it (TRUE, FALSE)."""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
     text = f"{v:g}" if isinstance(v, float) else (f"'{v}'" if isinstance(v, str) else repr(v))
     return text if len(text) <= width else text[: width - 3] + "..."
 
@@ -90,7 +93,7 @@ def as_date(v: Any, name: str = "as_of") -> pd.Timestamp | None:
         return pd.Timestamp(v).tz_localize(None).normalize() if isinstance(v, dt.datetime) \
             else pd.Timestamp(v)
     if isinstance(v, bool):
-        raise ArgError(f"#VALUE! {name} must be a date (got {v})")
+        raise ArgError(f"#VALUE! {name} must be a date (got {_shown(v)})")
     if isinstance(v, (int, float)):
         return serial_date(v, name, DATE_1904.get())
     if isinstance(v, str):
@@ -493,50 +496,62 @@ def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
     ``#...`` messages, text in the cell on Windows, a raised :class:`CellError` under xlwings
     Lite and Server (the cell shows ``#VALUE!``, the message on hover).
 
-    Results are memoised for identical arguments until the data changes.
+    Results are memoised for identical arguments until the data changes. The wrapper only
+    hands each call to :func:`call`, which is looked up when the cell is computed.
     """
     params = list(inspect.signature(f).parameters)
     system_at = params.index("date1904") if "date1904" in params else None
 
     @functools.wraps(f)
     def wrapper(*args: Any) -> Any:
-        out = answer(*args)
-        if OFFICE_JS and isinstance(out, str) and out.startswith("#"):
-            raise CellError(out)   # Office.js shows a real #VALUE!, the message on hover
-        return out
-
-    def answer(*args: Any) -> Any:
-        system: Any = None
-        if system_at is not None and len(args) > system_at:
-            system, args = args[system_at], args[:system_at] + args[system_at + 1:]
-        args = tuple(trim_blank_rows(a) for a in args)
-        try:
-            key: bytes | None = memo_key(f.__name__, (*args, system), _data_version())
-        except Exception:   # e.g. the data folder cannot be read: answer without the memo
-            key = None
-        found, out = _MEMO.get(key) if key is not None else (False, None)
-        if found:
-            return out
-        token = None
-        try:
-            token = DATE_1904.set(as_bool(system, "date1904", False))
-            out = f(*args)
-        except ArgError as exc:
-            out = _short(str(exc))
-        except (AnalysisError, DataError, KeyError) as exc:
-            msg = str(exc).strip("'\"")
-            out = _short(f"#VALUE! {msg}")
-        except MemoryError:
-            return "#NUM! out of memory"
-        except Exception:  # the UDF server must survive anything; not memoised, no Python text
-            return f"#VALUE! {f.__name__} could not compute this: check the arguments"
-        finally:
-            if token is not None:
-                DATE_1904.reset(token)
-        if isinstance(out, str) and out.startswith("#"):
-            out = _short(out)
-        if key is not None:
-            _MEMO.put(key, out)
-        return out
+        return call(f, system_at, args)
 
     return wrapper
+
+
+def call(f: Callable[..., Any], system_at: int | None, args: tuple) -> Any:
+    """One call of ``f`` as a cell makes it: its answer, or on xlwings Lite and Server an
+    error answer raised as :class:`CellError` (Office.js shows a real ``#VALUE!``, the message
+    on hover). ``system_at`` is the position of the hidden ``date1904`` argument, if any."""
+    out = answer(f, system_at, args)
+    if OFFICE_JS and isinstance(out, str) and out.startswith("#"):
+        raise CellError(out)
+    return out
+
+
+def answer(f: Callable[..., Any], system_at: int | None, args: tuple) -> Any:
+    """``f(*args)`` with the workbook's date system set, from the memo when the same call
+    was answered before with the same data on the same day; an error as a short ``#`` text,
+    never an exception (the UDF server must survive anything)."""
+    system: Any = None
+    if system_at is not None and len(args) > system_at:
+        system, args = args[system_at], args[:system_at] + args[system_at + 1:]
+    args = tuple(trim_blank_rows(a) for a in args)
+    try:
+        key: bytes | None = memo_key(f.__name__, (*args, system), _data_version())
+    except Exception:   # e.g. the data folder cannot be read: answer without the memo
+        key = None
+    found, out = _MEMO.get(key) if key is not None else (False, None)
+    if found:
+        return out
+    token = None
+    try:
+        token = DATE_1904.set(as_bool(system, "date1904", False))
+        out = f(*args)
+    except ArgError as exc:
+        out = _short(str(exc))
+    except (AnalysisError, DataError, KeyError) as exc:
+        msg = str(exc).strip("'\"")
+        out = _short(f"#VALUE! {msg}")
+    except MemoryError:
+        return "#NUM! out of memory"
+    except Exception:  # not memoised, no Python text
+        return f"#VALUE! {f.__name__} could not compute this: check the arguments"
+    finally:
+        if token is not None:
+            DATE_1904.reset(token)
+    if isinstance(out, str) and out.startswith("#"):
+        out = _short(out)
+    if key is not None:
+        _MEMO.put(key, out)
+    return out

@@ -45,6 +45,8 @@ def arg(name: str, doc: str):
     """``xw.arg`` with ``err_to_str=True``: an error cell reaches us as ``"#N/A"`` (and is
     answered with that error), instead of xlwings' default of turning it into a blank."""
     return xw.arg(name, doc=doc, err_to_str=True)
+
+
 def date_system(f):
     """The hidden last argument ``date1904``: on Windows, VBA hands each call its workbook's
     date system (``Workbook.Date1904``); xlwings Lite and Server cannot see it, so there it is
