@@ -109,15 +109,16 @@ def test_a_signal_stops_the_batch_promptly(tmp_path, sig):
     workers = [int(p) for p in ps.stdout.split()]
     assert workers, "no worker processes seen"
     os.kill(proc.pid, sig)
-    start = time.monotonic()
     try:
         proc.wait(timeout=15)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    stopped = time.monotonic() - start
-    assert stopped < 5, f"took {stopped:.1f} s to stop"
-    assert proc.returncode != 0
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        pytest.fail("the batch did not stop within 15 s of the signal")
+    # stopped, and before the end: 24 workbooks were asked for (a count, not a time, so a busy
+    # machine cannot make it fail or pass)
+    assert proc.returncode not in (None, 0)
+    assert 1 <= len(written()) < 24, f"{len(written())} of 24 workbooks written"
     assert not list(out.glob(".xlsmallcap-batch-*")) and not list(out.glob("*.tmp.xlsm"))
     time.sleep(1.0)
 
