@@ -7,9 +7,9 @@ from pathlib import Path
 
 
 def folder_digest(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``folder`` by name (the store's ``.lock`` left out: taking
-    the lock is not a change of data); ``{}`` when the folder does not exist."""
+    """SHA-256 of every file under ``folder`` by its path inside it (the store's ``.lock``
+    left out: taking the lock is not a change of data); ``{}`` when there is no folder."""
     if not folder.exists():
         return {}
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}

@@ -11,6 +11,10 @@
 
 from __future__ import annotations
 
+import io
+import urllib.request
+from collections.abc import Callable
+
 import pandas as pd
 
 FRED_WRMFNS = b"""observation_date,WRMFNS
@@ -31,6 +35,30 @@ def fred_full_answer(history: pd.Series, recent: bytes = FRED_WRMFNS) -> bytes:
     old = [f"{d:%Y-%m-%d},{v:g}" for d, v in history.items()]
     new = [r for r in rows if r.split(",")[0] > f"{history.index[-1]:%Y-%m-%d}"]
     return ("\n".join([header, *old, *new]) + "\n").encode()
+
+
+def serve_fred(monkeypatch, answer: bytes | BaseException | Callable[[str], bytes]
+               ) -> list[str]:
+    """Replace FRED's HTTP call itself (``urllib.request.urlopen``, which the adapter uses): it
+    answers ``answer``'s bytes for any URL (or ``answer(url)``), or raises it. Returns the URLs
+    asked for."""
+    asked: list[str] = []
+
+    class _Response(io.BytesIO):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def urlopen(req, timeout=None):
+        asked.append(req.full_url)
+        if isinstance(answer, BaseException):
+            raise answer
+        return _Response(answer(req.full_url) if callable(answer) else answer)
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    return asked
 
 
 def fred_answer(series: pd.Series, sid: str) -> bytes:

@@ -6,13 +6,10 @@ uses); Yahoo answers through yfinance's real ``download`` with the recorded ``Ti
 
 from __future__ import annotations
 
-import io
-import urllib.request
-
 import pandas as pd
 import pytest
 from filestate import folder_digest
-from recorded import fred_answer, fred_full_answer, install_fake_yahoo
+from recorded import fred_answer, fred_full_answer, install_fake_yahoo, serve_fred
 from typer.testing import CliRunner
 
 import xlsmallcap.data.store as store_mod
@@ -30,25 +27,6 @@ def seeded(tmp_path, monkeypatch):
     return st
 
 
-def _serve_fred(monkeypatch, body: bytes) -> list[str]:
-    """Replace the HTTP call itself: urlopen answers ``body`` for any URL."""
-    asked: list[str] = []
-
-    class _Response(io.BytesIO):
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    def urlopen(req, timeout=None):
-        asked.append(req.full_url)
-        return _Response(body)
-
-    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
-    return asked
-
-
 def _fred_body(st: DataStore) -> str:
     return fred_full_answer(st.series("WRMFNS")).decode()
 
@@ -56,7 +34,7 @@ def _fred_body(st: DataStore) -> str:
 def test_truncated_fred_answer_mid_line_is_refused(seeded, monkeypatch):
     body = _fred_body(seeded)
     cut = body.index("2009-11-16,") + len("2009-11-16,83")   # the true value is 839.2
-    asked = _serve_fred(monkeypatch, body[:cut].encode())
+    asked = serve_fred(monkeypatch, body[:cut].encode())
     before = folder_digest(seeded.cache_dir)
     res = CliRunner().invoke(app, ["data", "update", "-s", "WRMFNS"])
     assert asked and "fredgraph.csv?id=WRMFNS" in asked[0]
@@ -68,7 +46,7 @@ def test_truncated_fred_answer_mid_line_is_refused(seeded, monkeypatch):
 
 def test_truncated_fred_answer_on_a_line_boundary_is_refused(seeded, monkeypatch):
     body = _fred_body(seeded)
-    _serve_fred(monkeypatch, body[: body.index("2009-11-16,")].encode())
+    serve_fred(monkeypatch, body[: body.index("2009-11-16,")].encode())
     before = folder_digest(seeded.cache_dir)
     result = seeded.update(series=["WRMFNS"])
     assert "less than the stored 1985-01-07 to 2026-03-02" in result.failed["WRMFNS"]
@@ -79,14 +57,14 @@ def test_truncated_fred_answer_on_a_line_boundary_is_refused(seeded, monkeypatch
                                            ("-5", "zero or negative fund assets")])
 def test_fred_zero_or_negative_is_refused(seeded, monkeypatch, value, needle):
     body = _fred_body(seeded).replace("2024-07-08,1844.5", f"2024-07-08,{value}")
-    _serve_fred(monkeypatch, body.encode())
+    serve_fred(monkeypatch, body.encode())
     before = folder_digest(seeded.cache_dir)
     assert needle in seeded.update(series=["WRMFNS"]).failed["WRMFNS"]
     assert folder_digest(seeded.cache_dir) == before
 
 
 def test_a_good_full_fred_answer_is_stored(seeded, monkeypatch):
-    _serve_fred(monkeypatch, fred_full_answer(seeded.series("WRMFNS")))
+    serve_fred(monkeypatch, fred_full_answer(seeded.series("WRMFNS")))
     result = seeded.update(series=["WRMFNS"])
     assert result.ok and seeded.series("WRMFNS").index[-1] == pd.Timestamp("2026-03-16")
 
@@ -199,14 +177,14 @@ def test_a_jump_already_in_the_stored_history_is_not_refused_again(seeded, monke
     history has it, so a full answer that repeats it is accepted."""
     s = seeded.series("RMFNS")
     assert s["1974-03-01"] / s["1974-02-01"] > 1.9             # the real jump is there
-    _serve_fred(monkeypatch, _rmfns_answer(seeded))
+    serve_fred(monkeypatch, _rmfns_answer(seeded))
     result = seeded.update(series=["RMFNS"])
     assert result.failed == {} and result.updated["RMFNS"].startswith("full history")
 
 
 def test_a_jump_in_a_revised_observation_is_refused(seeded, monkeypatch):
     prev, last = seeded.series("RMFNS").index[-3:-1]
-    _serve_fred(monkeypatch, _rmfns_answer(seeded, lambda s: s.where(s.index != last,
+    serve_fred(monkeypatch, _rmfns_answer(seeded, lambda s: s.where(s.index != last,
                                                                      s[last] * 3)))
     before = folder_digest(seeded.cache_dir)
     result = seeded.update(series=["RMFNS"])

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
 import json
 import subprocess
 import sys
 import urllib.error
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from recorded import fred_full_answer, install_fake_yahoo
+from filestate import folder_digest
+from recorded import fred_full_answer, install_fake_yahoo, serve_fred
 from typer.testing import CliRunner
 from yfinance.exceptions import YFRateLimitError
 
@@ -61,7 +60,7 @@ UDF_BAD = [
     (U.REL_PERF, (63.0, None, None, "2024-02-30"), "as_of '2024-02-30' is not a date on the"),
     (U.REL_PERF, (63.0, None, None, -3.0), "as_of must be a date (got -3)"),
     (U.REL_PERF, (63.0, None, None, 1e9), "as_of must be a date (got 1e+09)"),
-    (U.REL_PERF, (63.0, None, None, True), "as_of must be a date (got True)"),
+    (U.REL_PERF, (63.0, None, None, True), "as_of must be a date (got TRUE)"),
     (U.REL_PERF, (63.0, None, None, "#N/A"), "as_of is an error cell (#N/A)"),
     (U.REL_PERF, (63.0, None, None, [[D(2024, 1, 2)], [D(2024, 1, 3)]]),
      "as_of must be one date, not a range"),
@@ -177,11 +176,6 @@ def test_cli_import_bad_files(tmp_path, monkeypatch, body, message):
 
 
 # ----------------------------------------------------------------------------- network faults
-def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
-
-
 @pytest.fixture
 def seeded(tmp_path, monkeypatch):
     st = DataStore(cache_dir=tmp_path / "cache")
@@ -191,35 +185,32 @@ def seeded(tmp_path, monkeypatch):
     return st
 
 
-def _http_429(url, timeout):
-    raise urllib.error.HTTPError(url, 429, "Too Many Requests", {}, None)
-
-
 FAULTS = [
     ("yahoo", YFRateLimitError(), "rate limited by the source; try again later"),
     ("yahoo", TimeoutError("timed out"), "no answer within the time-out"),
     ("yahoo", None, "no prices"),
-    ("fred", _http_429, "rate limited by the source; try again later"),
-    ("fred", lambda u, t: (_ for _ in ()).throw(TimeoutError("read timed out")),
-     "no answer within the time-out"),
-    ("fred", lambda u, t: b"DATE,WRMFNS\n2026-01-05,12;3\n", "malformed CSV"),
-    ("fred", lambda u, t: b"", "malformed CSV"),
+    ("fred", urllib.error.HTTPError("https://fred.stlouisfed.org/graph/fredgraph.csv?id=WRMFNS",
+                                    429, "Too Many Requests", {}, None),
+     "rate limited by the source; try again later"),
+    ("fred", TimeoutError("read timed out"), "no answer within the time-out"),
+    ("fred", b"DATE,WRMFNS\n2026-01-05,12;3\n", "malformed CSV"),
+    ("fred", b"", "malformed CSV"),
 ]
 
 
 @pytest.mark.parametrize("kind, answer, message", FAULTS)
 def test_update_faults_keep_data_and_status_shows_staleness(seeded, monkeypatch, kind, answer,
                                                             message):
-    before = _digest(seeded.cache_dir)
+    before = folder_digest(seeded.cache_dir)
     if kind == "yahoo":
         install_fake_yahoo(monkeypatch, {"IWM": answer})
         res = run("data", "update", "--tickers", "IWM")
     else:
-        seeded.fred_fetch = answer
+        serve_fred(monkeypatch, answer)
         res = run("data", "update", "--series", "WRMFNS")
     assert res.exit_code == 1 and message in res.output
     assert "still using the stored" in res.output
-    assert _digest(seeded.cache_dir) == before
+    assert folder_digest(seeded.cache_dir) == before
     status = run("data", "status")
     sid = "IWM" if kind == "yahoo" else "WRMFNS"
     line = next(x for x in status.output.splitlines() if x.startswith(f"│ {sid} "))
@@ -230,8 +221,8 @@ def test_update_faults_keep_data_and_status_shows_staleness(seeded, monkeypatch,
 @pytest.mark.parametrize("err", [errno.ENOSPC, errno.EROFS, errno.EACCES])
 def test_full_disk_or_read_only_cache(seeded, monkeypatch, err):
     answer = fred_full_answer(seeded.series("WRMFNS"))
-    seeded.fred_fetch = lambda url, timeout: answer
-    before = _digest(seeded.cache_dir)
+    serve_fred(monkeypatch, answer)
+    before = folder_digest(seeded.cache_dir)
 
     def refuse(path, data):
         raise OSError(err, "refused", str(path))
@@ -239,7 +230,7 @@ def test_full_disk_or_read_only_cache(seeded, monkeypatch, err):
     monkeypatch.setattr(store_mod, "write_bytes_atomic", refuse)
     result = seeded.update(series=["WRMFNS"])
     assert "could not write the cache" in result.failed["WRMFNS"]
-    assert _digest(seeded.cache_dir) == before
+    assert folder_digest(seeded.cache_dir) == before
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from filestate import folder_digest
-from recorded import fred_answer, fred_full_answer, install_fake_yahoo
+from recorded import fred_answer, fred_full_answer, install_fake_yahoo, serve_fred
 from typer.testing import CliRunner
 from yfinance.exceptions import YFRateLimitError
 
@@ -147,9 +147,9 @@ def test_a_new_tickers_download_is_checked_as_prices(store, monkeypatch):
     assert store.kind("vb") == "price"
 
 
-def test_fred_update_replaces_the_series(store):
+def test_fred_update_replaces_the_series(store, monkeypatch):
     answer = fred_full_answer(store.series("WRMFNS").loc[:"2026-02-02"])
-    store.fred_fetch = lambda url, timeout: answer
+    serve_fred(monkeypatch, answer)
     result = store.update(series=["WRMFNS"])
     assert result.ok
     assert store.series("WRMFNS").index[-1] == pd.Timestamp("2026-03-16")
@@ -176,11 +176,7 @@ def test_failures_leave_stored_data_byte_identical(store, monkeypatch, case):
         result = store.update(tickers=["IWM"])
         sid = "IWM"
     else:
-        def fetch(url, timeout):
-            if isinstance(answer, BaseException):
-                raise answer
-            return answer
-        store.fred_fetch = fetch
+        serve_fred(monkeypatch, answer)
         result = store.update(series=["WRMFNS"])
         sid = "WRMFNS"
     assert not result.ok and needle in result.failed[sid]
@@ -265,7 +261,7 @@ def test_cli_update_failure_exits_non_zero_and_says_what_is_still_used(cli, monk
 def test_cli_update_success(cli, store, monkeypatch):
     install_fake_yahoo(monkeypatch, {"IWM": store.series("IWM").loc["2026-06-01":]})
     answer = fred_full_answer(store.series("WRMFNS").loc[:"2026-02-02"])
-    store.fred_fetch = lambda url, timeout: answer
+    serve_fred(monkeypatch, answer)
     res = cli("data", "update", "-t", "IWM", "-s", "WRMFNS")
     assert res.exit_code == 0, res.output
     assert "updated IWM" in res.output and "updated WRMFNS" in res.output
@@ -305,15 +301,10 @@ def test_a_plain_update_asks_every_live_source_once(store, monkeypatch):
     yahoo = [s for s in CATALOG if s.live == "yahoo"]
     fred = [s for s in CATALOG if s.live == "fred"]
     fake = install_fake_yahoo(monkeypatch, {s.symbol.upper(): store.series(s.id) for s in yahoo})
-    asked: list[str] = []
-
-    def fetch(url, timeout):
-        sid = url.rsplit("id=", 1)[1]
-        asked.append(sid)
-        return fred_answer(store.series(sid), sid)
-
-    store.fred_fetch = fetch
+    urls = serve_fred(monkeypatch, lambda url: fred_answer(store.series(url.rsplit("id=", 1)[1]),
+                                                           url.rsplit("id=", 1)[1]))
     result = store.update()
+    asked = [url.rsplit("id=", 1)[1] for url in urls]
     assert result.failed == {}
     assert sorted(result.updated) == sorted(s.id for s in yahoo + fred)
     assert sorted(asked) == sorted(s.id for s in fred)

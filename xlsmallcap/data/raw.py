@@ -46,7 +46,7 @@ def _read_french(path: Path, column: str) -> pd.Series:
 
 def _read_h6(path: Path, column: str) -> pd.Series:
     """Fed Data Download Program CSV: 5 metadata rows, then ``Time Period`` rows ``YYYY-MM``."""
-    df = pd.read_csv(path, skiprows=5, dtype={"Time Period": str})
+    df = pd.read_csv(path, skiprows=5)
     idx = pd.to_datetime(df["Time Period"], format="%Y-%m")
     return pd.Series(df[column].to_numpy(), index=idx)
 

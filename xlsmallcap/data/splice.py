@@ -13,7 +13,9 @@ def splice(old: pd.Series, new: pd.Series) -> pd.Series:
     rescaled by ``new[seam] / old[seam]`` and ``new`` supplies every price after the seam. Returns
     inside ``old`` are unchanged and the return across the seam equals ``new``'s own.
 
-    Raises ``ValueError`` when the two share no date (the caller then replaces the history).
+    The result keeps the series' name when both carry the same one (the store names what it
+    writes by the series' id). Raises ``ValueError`` when the two share no date (the caller then
+    replaces the history).
     """
     common = old.index.intersection(new.index)
     common = common[old.reindex(common).notna().to_numpy() & new.reindex(common).notna().to_numpy()]
@@ -23,6 +25,4 @@ def splice(old: pd.Series, new: pd.Series) -> pd.Series:
     factor = float(new.loc[seam]) / float(old.loc[seam])
     head = old.loc[:seam] * factor
     tail = new.loc[new.index > seam].dropna()
-    out = pd.concat([head, tail])
-    out.name = new.name if new.name is not None else old.name
-    return out
+    return pd.concat([head, tail])

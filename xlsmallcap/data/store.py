@@ -148,10 +148,6 @@ class DataStore:
         self._generation = 0
         self._meta_path = str(self.cache_dir / "meta.json")  # a str: os.stat is on a hot path
         self._missing_until = 0.0
-        #: Replaceable network functions (``yfinance.download`` and a URL fetch for FRED);
-        #: ``None`` means the real ones. Tests put recorded responses here.
-        self.yahoo_download = None
-        self.fred_fetch = None
         #: Called once when the cache lock is busy and this process starts to wait for it.
         self.on_lock_wait: Callable[[], None] | None = None
 
@@ -495,8 +491,7 @@ class DataStore:
         known = sid in BY_ID or self._file_of(sid) is not None
         return self._load(sid)[0] if known else None
 
-    def _fetch_yahoo(self, sid: str, full: bool, download, accept_jumps: bool
-                     ) -> tuple[pd.Series, str]:
+    def _fetch_yahoo(self, sid: str, full: bool, accept_jumps: bool) -> tuple[pd.Series, str]:
         """Download, validate (:mod:`xlsmallcap.data.validate`) and splice one Yahoo series;
         a refused answer raises before anything is written."""
         from xlsmallcap.data.yahoo import download_close
@@ -505,18 +500,18 @@ class DataStore:
         kind = self._kind(sid)
         old = self._stored(sid)
         if full or old is None:
-            new = download_close(symbol, None, download=download)
+            new = download_close(symbol, None)
             check_series(sid, kind, new, accept_jumps)
             check_covers(sid, new, old)
             return new, "full history"
         start = (old.index[-1] - pd.Timedelta(days=OVERLAP_DAYS)).date()
-        new = download_close(symbol, start, download=download)
+        new = download_close(symbol, start)
         check_series(sid, kind, new, accept_jumps)
         try:
             check_splice(sid, old, new, accept_jumps)
             joined = splice(old, new)
         except ValueError:
-            new = download_close(symbol, None, download=download)
+            new = download_close(symbol, None)
             check_series(sid, kind, new, accept_jumps)
             check_covers(sid, new, old)
             return new, "full history (no overlap)"
@@ -528,7 +523,7 @@ class DataStore:
 
     def update(self, tickers: Iterable[str] | None = None, series: Iterable[str] | None = None,
                *, full: bool = False, progress: Progress | None = None,
-               download=None, fetch=None, accept_jumps: bool = False) -> UpdateResult:
+               accept_jumps: bool = False) -> UpdateResult:
         """Download live data into the cache.
 
         ``tickers`` go to Yahoo Finance, ``series`` to FRED; with neither, every catalog series
@@ -539,8 +534,6 @@ class DataStore:
         """
         from xlsmallcap.data.fred import download_series
 
-        download = download or self.yahoo_download
-        fetch = fetch or self.fred_fetch
         if tickers is None and series is None:
             tickers = [s.id for s in CATALOG if s.live == "yahoo"]
             series = [s.id for s in CATALOG if s.live == "fred"]
@@ -566,11 +559,11 @@ class DataStore:
                                             "updated by rebuilding the snapshot)")
                     if kind == "yahoo":
                         s, how = _within(SERIES_TIMEOUT, sid, lambda sid=sid: self._fetch_yahoo(
-                            sid, full, download, accept_jumps))
+                            sid, full, accept_jumps))
                     else:
                         symbol = info.symbol if info is not None else sid
                         s = _within(SERIES_TIMEOUT, sid, lambda symbol=symbol: download_series(
-                            symbol, fetch=fetch))
+                            symbol))
                         how = "full history"
                         stored = self._stored(sid)
                         check_series(sid, self._kind(sid), s, accept_jumps, known=stored)

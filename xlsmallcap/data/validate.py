@@ -62,9 +62,9 @@ def check_series(sid: str, kind: str, s: pd.Series, accept_jumps: bool = False,
     if bound is None or accept_jumps or v.size < 2:
         return
     if kind in ("price", "mmf"):
+        # values are finite here and the logarithm only sees positive ones: no warning
         ok = (v[:-1] > 0) & (v[1:] > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            moves = np.where(ok, np.abs(np.diff(np.log(np.where(v > 0, v, 1.0)))), 0.0)
+        moves = np.where(ok, np.abs(np.diff(np.log(np.where(v > 0, v, 1.0)))), 0.0)
     else:
         moves = np.abs(np.diff(v))
     if known is not None and not known.empty:
