@@ -22,6 +22,7 @@ from xlsmallcap.core.track_record import stability
 from xlsmallcap.data.csvio import csv_to_frame
 from xlsmallcap.data.publication import publication_dates
 from xlsmallcap.data.snapshot import load_group
+from xlsmallcap.data.store import use_embedded_data
 from xlsmallcap.data.xlsx import write_table
 
 DAYS = pd.bdate_range("2024-01-01", periods=10)
@@ -91,6 +92,23 @@ def test_stored_text_with_dates_out_of_order_is_refused():
         csv_to_frame(b"date,X\n2024-07-16,1\n2024-07-15,2\n")
     with pytest.raises(ValueError, match="^dates must be unique and ascending$"):
         csv_to_frame(b"date,X\n2024-07-16,1\n2024-07-16,2\n")
+
+
+def test_stored_text_with_dates_in_another_layout_is_refused():
+    # what frame_to_csv writes is ISO; a date pandas could guess (month first) is not read
+    assert csv_to_frame(b"date,X\n2024-07-16,1\n").index[0] == pd.Timestamp("2024-07-16")
+    for text in (b"date,X\n07/16/2024,1\n", b"date,X\n16.07.2024,1\n"):
+        with pytest.raises(ValueError):
+            csv_to_frame(text)
+
+
+def test_the_embedded_data_store_is_an_empty_folder_named_for_the_product(monkeypatch):
+    import xlsmallcap.data.store as store_mod
+
+    monkeypatch.setattr(store_mod, "_DEFAULT", store_mod._DEFAULT)   # put back afterwards
+    st = use_embedded_data()
+    assert st.cache_dir.name.startswith("xlsmallcap-embedded-")
+    assert list(st.cache_dir.iterdir()) == [] and st.source("IWM") == "snapshot"
 
 
 def test_an_unknown_publication_rule_is_named():

@@ -304,6 +304,10 @@ def test_election_test_with_too_few_years_says_so_instead_of_guessing():
     r = election_vol(market)
     assert (r.elections, r.other_years, r.last_year) == (1, 4, 2023)
     assert all(math.isnan(v) for v in (r.ratio, r.p_value, r.vol_election, r.vol_other))
+    # as of 2022-10-30 the 2022 autumn is not over: 2019-2021 only, one election year (2020)
+    early = election_vol(market, as_of="2022-10-30")
+    assert (early.elections, early.other_years, early.last_year) == (1, 2, 2021)
+    assert (election_vol(market, as_of="2022-10-31").last_year) == 2022
 
 
 def _rate(values: list[float]) -> pd.Series:
@@ -377,9 +381,13 @@ def test_stickiness_by_hand_uses_only_weeks_up_to_as_of():
     assert s.flow_bn == pytest.approx(sum(flow[k - w + 1:k + 1]))
     assert s.cycle == hike and s.hike_inflow_bn == pytest.approx(sum(flow[k - 9:k + 1]))
     assert s.retained == 1.0                       # nothing has happened since the peak yet
-    short = stickiness(flows.iloc[:4], [hike], weeks=w)
-    assert short.as_of == flows.index[3] and short.windows == 0 and short.cycle is None
-    assert math.isnan(short.value) and math.isnan(short.flow_bn)
+    short = stickiness(flows.iloc[:3], [hike], weeks=w)   # fewer weeks than one window
+    assert short.as_of == flows.index[2] and short.windows == 0 and short.cycle is None
+    assert math.isnan(short.value) and math.isnan(short.flow_bn) and math.isnan(short.flow_pct)
+    one = stickiness(flows.iloc[:4], [], weeks=w)   # exactly one window: its flow, no rank yet
+    assert one.windows == 0 and math.isnan(one.value)
+    assert one.flow_bn == pytest.approx(sum(flow[:4]))
+    assert one.flow_pct == pytest.approx(window(3))
     assert stickiness(flows.iloc[:0], [], weeks=w).as_of is pd.NaT
 
 

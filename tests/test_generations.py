@@ -137,3 +137,20 @@ def test_a_reader_in_another_process_sees_whole_series_and_new_generations(seede
     out, _ = reader.communicate(timeout=120)
     generations, bad = map(int, out.split())
     assert bad == 0 and generations >= 2     # never torn, and newer generations picked up
+
+
+def test_a_new_generation_committed_within_the_same_clock_tick_is_found(seeded):
+    """Another process commits a new generation of A1 and the manifest keeps its mtime (a
+    coarse file-system clock): this reader's parsed manifest is stale and names a file that is
+    gone; the reader looks again and finds the new data."""
+    import os
+
+    reader = DataStore(cache_dir=seeded.cache_dir)
+    assert reader.series("A1").iloc[0] == 100.0
+    meta = seeded.cache_dir / "meta.json"
+    stamp = meta.stat().st_mtime_ns
+    writer = DataStore(cache_dir=seeded.cache_dir)
+    with writer._locked():
+        writer._commit(dict([writer._stage("A1", _frame(200.0), "csv")]))
+    os.utime(meta, ns=(stamp, stamp))
+    assert reader.series("A1").iloc[0] == 200.0 and reader.problems == {}

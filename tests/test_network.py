@@ -36,6 +36,16 @@ def test_failures_in_plain_words(message, reason, unreachable):
     assert plain_reason(message) == (reason, unreachable)
 
 
+def test_an_unknown_failure_keeps_its_first_line_in_plain_words_and_at_most_120_characters():
+    words = "the server answered something this program does not know how to read"
+    # the URL and the exception's class name go; the first line stays; nothing after it
+    assert plain_reason(f"ValueError: {words} https://example.com/x?y=1\nTraceback (most") == (
+        words, False)
+    exact = "x" * 120
+    assert plain_reason(exact) == (exact, False)
+    assert plain_reason(exact + "yz") == (exact + "...", False)
+
+
 def test_an_unreachable_source_is_not_asked_again(tmp_path, monkeypatch):
     calls = []
 

@@ -432,3 +432,51 @@ def test_a_users_array_formulas_over_xlsmallcap_cells_are_recomputed_cell_by_cel
     total = sum(rel(w) for w in (5, 21, 63, 126))
     assert cells["O1"][0] is None and float(cells["O1"][2]) == pytest.approx(total, rel=1e-12)
     assert "3 dependent native formulas" in report.summary()
+
+
+def test_defined_names_are_followed_to_their_cells_and_a_loop_of_names_is_named(tmp_path):
+    use_embedded_data()
+    # a chain of eight names ending at A5 (63), and two names that lead to each other
+    chain = "".join(f'<definedName name="W{i}">W{i + 1}</definedName>' for i in range(1, 8))
+    names = (f'<definedNames><definedName name="Loop">Other</definedName><definedName '
+             f'name="Other">Loop</definedName>{chain}<definedName name="W8">Analysis!$A$5'
+             '</definedName></definedNames>')
+    sheet = instead_of_l1('<c r="L1"><f>REL_PERF(W1,,"SPY",$B$1)</f><v>42</v></c>'
+                          '<c r="M1"><f>Loop+1</f><v>7</v></c>')
+    book = tmp_path / "names.xlsx"
+    write_book(book, dict(PARTS, **{"xl/workbook.xml": WORKBOOK.replace(
+        "<calcPr", names + "<calcPr"), "xl/worksheets/sheet1.xml": sheet}))
+    report = refresh(book)
+    cells = sheet_cells(book)
+    assert float(cells["L1"][2]) == pytest.approx(rel(63))
+    assert report.unreadable == {("Analysis", "M1"): "its name Loop leads back to itself"}
+    assert cells["M1"][2] == "7"
+
+
+def test_a_sheet_whose_name_holds_an_exclamation_mark_is_read(tmp_path):
+    use_embedded_data()
+    sheet = instead_of_l1("<c r=\"L1\"><f>REL_PERF('Top!'!A5,,\"SPY\",'Top!'!$B$1)</f>"
+                          "<v>42</v></c>")
+    book = tmp_path / "bang.xlsx"
+    write_book(book, dict(PARTS, **{"xl/workbook.xml": WORKBOOK.replace('name="Analysis"',
+                                                                        'name="Top!"'),
+                                    "xl/worksheets/sheet1.xml": sheet}))
+    report = refresh(book)
+    cells = sheet_cells(book)
+    assert report.unreadable == {} and float(cells["L1"][2]) == pytest.approx(rel(63))
+
+
+def test_an_array_formula_whose_result_is_one_value_shrinks_to_that_cell(tmp_path):
+    """A 2 x 2 block whose formula now gives one number: the number in its first cell, the
+    other three cleared and the block one cell, as a dynamic array spills."""
+    use_embedded_data()
+    sheet = instead_of_l1('<c r="L1" cm="1"><f t="array" ref="L1:M2">ROTATION_SCORE(,,$B$1)'
+                          '</f><v>1</v></c><c r="M1"><v>2</v></c>'
+                          '<c r="N1"><f>ROTATION_SCORE(,,$B$1)</f><v>0</v></c>')
+    sheet = sheet.replace('<v>12</v></c></row>',
+                          '<v>12</v></c><c r="L2"><v>3</v></c><c r="M2"><v>4</v></c></row>')
+    report, cells = refresh_sheet(tmp_path / "one.xlsx", sheet)
+    assert float(cells["L1"][2]) == float(cells["N1"][2]) > 0   # N1: the same call, plain
+    assert 'ref="L1:L1"' in cells["L1"][1] or 'ref="L1"' in cells["L1"][1]
+    assert all(cells[r][2] is None for r in ("M1", "L2", "M2") if r in cells)
+    assert ("Analysis", "L1") in report.computed and ("Analysis", "L1") not in report.errors

@@ -124,3 +124,20 @@ def test_build_writes_into_the_package_folder_by_default(raw_dir, tmp_path, monk
     sizes = build_snapshot(raw_dir)
     assert sorted(sizes) == sorted(p.name for p in (tmp_path / "pkg").iterdir())
     assert all((tmp_path / "pkg" / n).stat().st_size == size for n, size in sizes.items())
+
+
+def test_a_store_reads_the_snapshot_folder_it_is_given(tmp_path):
+    """A store built on another snapshot (an older package's, a rebuilt one) reads its prices
+    from that folder, not from the one installed with the package."""
+    import shutil
+
+    from xlsmallcap.data.csvio import csv_to_frame, frame_to_csv, gzip_bytes
+
+    folder = tmp_path / "snapshot"
+    shutil.copytree(snapshot_dir(), folder)
+    prices = csv_to_frame(gzip.decompress((folder / "prices.csv.gz").read_bytes()))
+    (folder / "prices.csv.gz").write_bytes(gzip_bytes(frame_to_csv(prices.iloc[:100])))
+    other = DataStore(cache_dir=tmp_path / "cache", snapshot_folder=folder)
+    mine = DataStore(cache_dir=tmp_path / "cache2")
+    assert other.series("SPY").index[-1] == prices["SPY"].iloc[:100].dropna().index[-1]
+    assert mine.series("SPY").index[-1] == prices["SPY"].dropna().index[-1]

@@ -72,9 +72,10 @@ def test_base_rate_on_histories_too_short_to_judge():
     assert (b.events, b.successes, b.similar_events, b.unconditional_days) == (0, 0, 0, 0)
     assert (b.surge_days, b.horizon, b.threshold) == (5, 20, 0.03)
     assert b.as_of == b.history_end == days[4] and b.last_event is pd.NaT
-    for v in (b.share, b.low, b.mean_forward, b.current_surge, b.similar_share,
+    for v in (b.share, b.low, b.high, b.mean_forward, b.current_surge, b.similar_low_size,
+              b.similar_high_size, b.similar_share, b.similar_low, b.similar_high,
               b.unconditional):
-        assert math.isnan(v)
+        assert isinstance(v, float) and math.isnan(v)
     b = base_rate(smb.iloc[:6], surge_days=5, threshold=0.03, horizon=20, sub_window=5)
     assert b.current_surge == pytest.approx(1.02 ** 5 - 1) and b.events == 0
     # no day yet has its 20 days of outcome
@@ -144,6 +145,13 @@ def test_base_rate_by_surge_size_matches_a_naive_loop():
     assert b.mean_forward == pytest.approx(sum(comp(i + 1, i + 64) for i in events) / len(events))
     assert b.unconditional == pytest.approx(all_wins / (n - 63))
     assert (b.similar_low, b.similar_high) == pytest.approx(wilson_interval(wins, len(sim)))
+    # the figure is as of the last day of the data, and so is the history it counts
+    assert b.as_of == b.history_end == smb.index[-1]
+    # as of an earlier day: that day, and only the days up to it
+    mid = smb.index[2999]
+    early = base_rate(smb, surge_days=5, threshold=0.03, horizon=63, as_of=mid)
+    assert early.as_of == early.history_end == mid
+    assert early.current_surge == pytest.approx(comp(2995, 3000))
 
 
 def test_rate_sensitivity_carries_a_newey_west_error():

@@ -170,6 +170,8 @@ def stickiness(flows: pd.DataFrame, cycles: list[Cycle], weeks: int = 52,
       the flows begin (all known by ``as_of``). 1 = more cash stayed than in any past window,
       0 = it left faster than ever, 0.5 = a typical year. No hand-set constants: it moves
       with the data and needs at least 52 earlier windows (NaN otherwise).
+    * ``flow_bn``, ``flow_pct``: the net flow over the last ``weeks`` weeks; with fewer weeks of
+      flows than that, NaN and no cycle.
     * ``retained``: of the net inflow during the last hiking phase (``hike_start`` to ``peak``),
       the share still there: ``(inflow + net flow since the peak) / inflow``. Above 1 means more
       came in after the peak; NaN when the hiking phase saw no net inflow.
@@ -177,7 +179,7 @@ def stickiness(flows: pd.DataFrame, cycles: list[Cycle], weeks: int = 52,
     w = check_window(weeks, "weeks", unit="weeks")
     f = upto(flows, as_of)
     nan = float("nan")
-    if f.shape[0] < w + 1:
+    if f.shape[0] < w:   # not one window of w weeks yet
         return Stickiness(pd.NaT if f.empty else f.index[-1], nan, nan, nan, 0, w, nan, nan,
                           None)
     pct = f["flow_pct"].to_numpy()

@@ -70,6 +70,10 @@ class UnknownSheet(KeyError):
     """A formula refers to a sheet the book does not have (its name as written)."""
 
 
+class CircularName(ValueError):
+    """A defined name that leads back to itself (its name as the book defines it)."""
+
+
 class _Omitted:
     """An argument left out, as in ``=ROTATION_SCORE(,,A5)``: xlwings passes the default."""
 
@@ -224,8 +228,9 @@ class _Engine:
         return seen
 
     # ------------------------------------------------------------------ references
-    def _targets(self, name: str, sheet: str, depth: int = 0) -> tuple[str, str]:
-        """(sheet, range) for an input name of a compiled formula."""
+    def _targets(self, name: str, sheet: str, seen: tuple[str, ...] = ()) -> tuple[str, str]:
+        """(sheet, range) for an input name of a compiled formula; a defined name is followed
+        through however many names it takes, and one that leads back to itself is refused."""
         name = name.strip()
         if "!" in name:
             sh_name, rng = name.rsplit("!", 1)
@@ -234,8 +239,10 @@ class _Engine:
                 raise UnknownSheet(sh_name)
             return self.sheet_names[sh_name.upper()], rng.replace("$", "")
         defined = self.pkg.defined_names.get(name.upper())
-        if defined is not None and depth < 5:
-            return self._targets(defined, sheet, depth + 1)
+        if defined is not None:
+            if name.upper() in seen:
+                raise CircularName(seen[0])
+            return self._targets(defined, sheet, (*seen, name.upper()))
         return sheet, name   # the engine's own names carry no "$"
 
     def input_keys(self, key: Key) -> list[list[list[Key]]]:
@@ -342,6 +349,10 @@ def _unreadable(exc: Exception, formula: str) -> str:
         written = re.search(re.escape(exc.args[0]), formula, re.IGNORECASE)
         return ("it refers to a sheet that does not exist "
                 f"({written.group(0) if written else exc.args[0]})")
+    if isinstance(exc, CircularName):
+        written = re.search(rf"(?<![\w.]){re.escape(exc.args[0])}(?![\w.])", formula,
+                            re.IGNORECASE)
+        return f"its name {written.group(0) if written else exc.args[0]} leads back to itself"
     return "the formula engine cannot read it"
 
 
@@ -521,6 +532,11 @@ def _evaluate_all(engine: _Engine, ours: set[Key], dirty: set[Key],
             engine.failed.add(key)
             report.unreadable[key] = "the formula engine could not evaluate it"
             continue
+        if cell.array_ref and not isinstance(result, list) and not (
+                isinstance(result, str) and result.startswith("#")):
+            # one value from an array formula: its block shrinks to that cell, as a dynamic
+            # array does (an error message instead keeps the block's last good values)
+            result = [[result]]
         _write(engine, cell, result, report)
         if isinstance(result, list) and cell.array_ref and key not in report.errors:
             _write_fallback(engine, cell, result)
