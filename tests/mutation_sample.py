@@ -156,6 +156,8 @@ def main() -> None:
                     "the figure left is one they were not")
     ap.add_argument("--max-children", default="2")
     ap.add_argument("--report-only", action="store_true", help="read the results, run nothing")
+    ap.add_argument("--write-list", type=Path, metavar="FILE",
+                    help="write the drawn mutants' names to FILE (for the next --exclude)")
     ap.add_argument("--rerun", action="store_true", help="run sampled mutants that have a "
                     "result again (after the tests changed)")
     ap.add_argument("--no-recheck", action="store_true", help="count time-outs as mutmut does "
@@ -169,6 +171,8 @@ def main() -> None:
     seen = {n for f in a.exclude for n in f.read_text().split()}
     names = [n for n in names if n not in seen]
     sample = draw(names, a.n, a.seed)
+    if a.write_list:
+        a.write_list.write_text("\n".join(sample) + "\n")
     # mutmut runs a mutant it is named again even when it has a result: name only the rest
     todo = [name for name in sample if results[name] is None or a.rerun]
     if not a.report_only and todo:
