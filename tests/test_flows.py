@@ -405,3 +405,31 @@ def test_asset_series_takes_months_only_before_the_first_week():
     assert list(out) == [7.0, 8.0, 10.0, 11.0, 12.0]
     assert asset_series(weekly.iloc[:0], monthly).equals(monthly)
     assert list(asset_series(weekly, monthly, as_of="2007-02-10")) == [7.0, 8.0, 10.0, 11.0]
+
+
+def test_a_cycle_found_after_as_of_is_not_known_on_as_of():
+    """The cycle below peaks on its 20th day but is found only on its last: as of the day before,
+    no cycle is known, although its peak lies long before."""
+    from xlsmallcap.core.flows import policy_cycles
+
+    r = _rate([3.0] * 60 + [2.0, 2.0, 3.0] * 5 + [2.0] * 5)
+    assert policy_cycles(r, as_of=r.index[-2]) == []
+    [c] = policy_cycles(r)
+    assert c.peak == r.index[19] < r.index[-2]
+
+
+def test_net_flows_as_of_a_day_end_on_the_last_week_up_to_it():
+    assets, rate = _weekly_fund(20)
+    as_of = assets.index[10] + pd.Timedelta(days=3)
+    f = net_flows(assets, rate, as_of)
+    assert f.index[-1] == assets.index[10] and f.equals(net_flows(assets.loc[:as_of], rate))
+
+
+def test_the_money_fund_chart_before_the_weekly_data_ends_with_the_month_known():
+    from xlsmallcap.core.cash import asset_series
+
+    weekly = pd.Series(1000.0, index=pd.date_range("1990-01-01", periods=10, freq="W-MON"))
+    monthly = pd.Series(np.arange(1.0, 121.0),
+                        index=pd.date_range("1980-01-31", periods=120, freq="ME"))
+    chart = asset_series(weekly, monthly, as_of="1985-06-30")
+    assert chart.index[-1] == pd.Timestamp("1985-06-30") and chart.iloc[-1] == 66.0
