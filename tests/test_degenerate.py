@@ -179,3 +179,22 @@ def test_an_unknown_series_is_a_key_error_carrying_the_key():
     except KeyError as exc:          # what code written for pandas or dicts catches
         assert exc.args == ("NOPE",)
         assert str(exc) == "unknown ticker or series 'NOPE'; available offline: IWM, SPY"
+
+
+def test_a_zero_price_after_prices_below_one_is_the_one_named():
+    from xlsmallcap.data.validate import RefusedDownload, check_series
+
+    s = pd.Series([0.5, 0.7, 0.0, 0.6], index=pd.bdate_range("2024-01-01", periods=4))
+    with pytest.raises(RefusedDownload) as info:
+        check_series("PENNY", "price", s)
+    assert str(info.value) == ("PENNY: the answer has a price of 0 on 2024-01-03; prices must "
+                               "be positive")
+
+
+def test_the_catalog_tables_are_named_as_the_module_names_them():
+    from xlsmallcap.data import catalog
+
+    t = catalog.tables()
+    assert set(t) == {"CATALOG", "BY_ID", "GROUPS"}
+    assert t["BY_ID"]["IWM"] == catalog.BY_ID["IWM"] and t["CATALOG"] == catalog.CATALOG
+    assert t["GROUPS"] == catalog.GROUPS and len(set(t["GROUPS"])) == len(t["GROUPS"])

@@ -23,6 +23,7 @@ def test_yahoo_closes_through_real_yfinance_download(monkeypatch):
     assert s.tolist() == CLOSES.iloc[1:].tolist()
     ticker, kw = fake.calls[0]
     assert ticker == "IWM" and kw["auto_adjust"] is True and kw["start"] == "2026-07-02"
+    assert kw["timeout"] == 20   # seconds yfinance waits for Yahoo's answer
 
 
 def test_yahoo_full_history_asks_for_period_max(monkeypatch):

@@ -269,7 +269,9 @@ def test_a_number_argument_reads_numbers_text_and_percentages(value, expected):
 
 
 @pytest.mark.parametrize("value, shown", [(True, "TRUE"), (False, "FALSE"), ("abc", "'abc'"),
-                                          (float("inf"), "inf"), ("-inf", "-inf")])
+                                          (float("inf"), "inf"), ("-inf", "-inf"),
+                                          (dt.datetime(2024, 7, 16), "2024-07-16"),
+                                          ([1, 2], "[1, 2]")])
 def test_a_number_argument_refuses_booleans_text_and_infinity(value, shown):
     with pytest.raises(excel.ArgError) as info:
         excel.as_float(value, "threshold", 1.0)

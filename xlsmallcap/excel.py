@@ -57,9 +57,11 @@ MAX_MESSAGE = 100
 
 def _shown(v: Any, width: int = 24) -> str:
     """The caller's value as a message shows it: short, never the whole input; a logical
-    value as Excel writes it (TRUE, FALSE)."""
+    value as Excel writes it (TRUE, FALSE), a date as 2024-07-16, a whole number as 5."""
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
+    if isinstance(v, (dt.datetime, dt.date)):
+        return f"{v:%Y-%m-%d}"   # a date cell where a number or a choice belongs
     text = f"{v:g}" if isinstance(v, float) else (f"'{v}'" if isinstance(v, str) else repr(v))
     return text if len(text) <= width else text[: width - 3] + "..."
 
