@@ -198,3 +198,27 @@ def test_the_catalog_tables_are_named_as_the_module_names_them():
     assert set(t) == {"CATALOG", "BY_ID", "GROUPS"}
     assert t["BY_ID"]["IWM"] == catalog.BY_ID["IWM"] and t["CATALOG"] == catalog.CATALOG
     assert t["GROUPS"] == catalog.GROUPS and len(set(t["GROUPS"])) == len(t["GROUPS"])
+
+
+def test_a_message_of_exactly_100_characters_is_kept_whole():
+    from xlsmallcap.excel import _short
+
+    assert _short("x" * 100) == "x" * 100
+    assert _short("word " * 20 + "more") == ("word " * 19).rstrip() + "..."
+
+
+def test_persistence_defaults_to_three_months_of_one_month_windows():
+    from xlsmallcap.core.relative import persistence
+
+    rng = np.random.default_rng(8)
+    days = pd.bdate_range("2023-01-02", periods=200)
+    s, b = (pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 200))), index=days)
+            for _ in range(2))
+    assert persistence(s, b) == persistence(s, b, 63, 21) != persistence(s, b, 64, 21)
+
+
+def test_risk_is_dated_by_its_last_common_day():
+    from xlsmallcap.core.risk import risk
+
+    assert risk(PRICES * 1.1, PRICES, window=3).as_of == DAYS[-1]
+    assert risk(PRICES * 1.1, PRICES, window=3, as_of=DAYS[5]).as_of == DAYS[5]

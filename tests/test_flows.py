@@ -155,6 +155,9 @@ def test_flow_test_on_noise_and_on_a_planted_effect():
     noise = pd.Series(rng.normal(0, 0.01, 1500), index=idx)
     e = flow_effect(flows, noise)
     assert isinstance(e, FlowEffect) and abs(e.t) < 2 and e.answer.startswith("no")
+    # the 95% interval: 1.96 standard errors either side
+    assert (e.low, e.high) == pytest.approx((e.slope - 1.959964 * e.se, e.slope + 1.959964 * e.se))
+    assert e.t == pytest.approx(e.slope / e.se)
     planted = -0.5 * flows["flow_pct"] + pd.Series(rng.normal(0, 0.002, 1500), index=idx)
     e = flow_effect(flows, planted)  # 0.5% per 1% leaving
     assert e.low < 0.005 < e.high and e.significant and e.answer.startswith("yes")
