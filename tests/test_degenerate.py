@@ -222,3 +222,20 @@ def test_risk_is_dated_by_its_last_common_day():
 
     assert risk(PRICES * 1.1, PRICES, window=3).as_of == DAYS[-1]
     assert risk(PRICES * 1.1, PRICES, window=3, as_of=DAYS[5]).as_of == DAYS[5]
+
+
+def test_a_slope_from_three_pairs_is_estimated_and_from_two_is_not():
+    from xlsmallcap.core.stats import hac_slope
+
+    est = hac_slope(np.array([0.0, 1.0, 3.0]), np.array([0.0, 1.0, 2.0]))
+    assert est.value == pytest.approx(1.5) and est.n == 3
+    assert math.isnan(hac_slope(np.array([0.0, 1.0]), np.array([0.0, 1.0])).value)
+
+
+def test_a_written_series_keeps_its_description(tmp_path):
+    from xlsmallcap.data.store import DataStore
+
+    st = DataStore(cache_dir=tmp_path / "cache")
+    with st._locked():
+        st._write("MYFUND", PRICES, "csv", "my fund, daily closes")
+    assert DataStore(cache_dir=tmp_path / "cache").describe("MYFUND") == "my fund, daily closes"
