@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from recorded import install_fake_yahoo
+from recorded import install_fake_yahoo, serve_fred
 
 import xlsmallcap.data.store as store_mod
 from xlsmallcap.data.errors import DataError
@@ -47,13 +47,9 @@ def test_an_unknown_failure_keeps_its_first_line_in_plain_words_and_at_most_120_
 
 
 def test_an_unreachable_source_is_not_asked_again(tmp_path, monkeypatch):
-    calls = []
-
-    def urlopen(req, timeout=None):   # FRED's HTTP call: the host cannot be found
-        calls.append(req.full_url)
-        raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
-
-    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    # FRED's HTTP call: the host cannot be found
+    calls = serve_fred(monkeypatch, urllib.error.URLError(
+        socket.gaierror(-2, "Name or service not known")))
     st = DataStore(cache_dir=tmp_path / "cache")
     t = time.monotonic()
     result = st.update(series=["DFF", "DGS2", "DGS3MO", "WRMFNS"])
