@@ -77,6 +77,19 @@ def test_level_breaks_are_not_flows():
     assert math.isnan(f.loc["2016-01-11", "flow"])
 
 
+@pytest.mark.parametrize(("jump", "is_break"), [(0.045, False), (0.050, True)])
+def test_a_level_break_is_eight_robust_standard_deviations(jump, is_break):
+    """Two years of weekly log changes of +-0.4% (over the trailing year: median 0, MAD 0.004,
+    robust sd 1.4826 x 0.004), then one jump: a break needs more than 8 x 1.4826 x 0.004 =
+    0.0474 and more than 0.04."""
+    logd = np.r_[np.tile([0.004, -0.004], 52), jump]
+    weeks = pd.date_range("2023-01-06", periods=logd.size + 1, freq="W-FRI")
+    assets = pd.Series(1000 * np.exp(np.r_[0.0, np.cumsum(logd)]), index=weeks)
+    f = net_flows(assets, pd.Series(0.0, index=weeks))
+    assert f["break"].tolist() == [False] * 104 + [is_break]
+    assert math.isnan(f["flow"].iloc[-1]) == is_break
+
+
 def test_interest_is_not_new_money():
     # mid-2024: about $1.8tn earning 5.4% a year is about $1.9bn of interest a week
     f = api.flows().loc["2024-06-10"]

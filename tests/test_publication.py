@@ -76,11 +76,13 @@ def test_rules_travel_with_the_data(embedded, tmp_path):
     assert embedded.public("MYFUND", "2024-07-15").tolist() == [1.0]
 
 
-@pytest.mark.parametrize("manifest", [{}, {"WRMFNS": {"source": "fred"}}],
-                         ids=["series not listed", "listed without a rule"])
+@pytest.mark.parametrize("manifest", [{}, {"WRMFNS": {"source": "fred"}},
+                                      {"WRMFNS": {"source": "fred", "publication": "h6_v9"}}],
+                         ids=["series not listed", "listed without a rule", "an unknown rule"])
 def test_a_cache_from_the_first_release_is_still_point_in_time(tmp_path, manifest):
     """The first release kept ``series/<id>.csv`` and a manifest without publication rules: the
-    rule then comes from the catalog (the H.6 lag for money funds), never "same day"."""
+    rule then comes from the catalog (the H.6 lag for money funds), never "same day". So does a
+    rule this version does not know (a cache written by a newer one)."""
     cache = tmp_path / "old"
     (cache / "series").mkdir(parents=True)
     (cache / "series" / "WRMFNS.csv").write_text(

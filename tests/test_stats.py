@@ -325,3 +325,11 @@ def test_a_surge_exactly_at_the_threshold_counts_and_the_last_one_is_dated():
     assert r.events == 2 and r.last_event == idx[150]
     none = base_rate(smb, surge_days=1, threshold=0.031, horizon=63, sub_window=21)
     assert none.events == 0 and none.last_event is pd.NaT
+
+
+def test_a_mean_needs_three_values_after_dropping_missing_ones():
+    two = hac_mean(np.array([1.0, np.nan, 2.0]))
+    assert math.isnan(two.value) and math.isnan(two.se) and two.n == 2
+    three = hac_mean(np.array([1.0, np.nan, 2.0, 6.0]), lags=0)
+    assert (three.value, three.n) == (3.0, 3)
+    assert three.se == pytest.approx(math.sqrt(((4 + 1 + 9) / 3) / 3))

@@ -381,6 +381,21 @@ def test_a_stored_file_dated_1970_is_still_read(store):
     assert fresh.source("SPY") == "yahoo" and fresh.series("SPY").size == 8412 - 5
 
 
+def test_a_corrupt_users_file_dated_1970_is_corrupt_not_unknown(store, tmp_path):
+    """An imported file that is damaged and has the epoch as its time is still the user's
+    series, reported as corrupt, not as a name nobody stored."""
+    import os
+
+    f = tmp_path / "mine.csv"
+    f.write_text("Date,MINE\n2024-01-02,1\n2024-01-03,2\n")
+    store.import_csv(f)
+    store._file_of("MINE").write_bytes(b"\x00\x00")
+    os.utime(store._file_of("MINE"), ns=(0, 0))
+    fresh = store_mod.DataStore(cache_dir=store.cache_dir)
+    with pytest.raises(store_mod.DataError, match="stored data for MINE is corrupt"):
+        fresh.series("MINE")
+
+
 def test_the_manifest_lists_series_in_a_stable_order(store):
     """The same data written in another order gives the same manifest keys, sorted."""
     import json
@@ -555,3 +570,19 @@ def test_the_rebuilt_manifest_skips_damaged_versions_and_stray_names(store):
     fresh = store_mod.DataStore(cache_dir=store.cache_dir)
     assert fresh._file_of("SPY") == good and fresh.series("SPY").size == 8412 - 5
     assert "NOT A NAME!" not in fresh.available() and "not a name!" not in fresh.available()
+
+
+def test_a_missing_cache_is_looked_for_again_once_a_second(tmp_path, monkeypatch):
+    """Without a cache the data version costs no file-system call more than once a second;
+    from one second on, a cache another process has written is seen."""
+    clock = [100.0]
+    monkeypatch.setattr(store_mod.time, "monotonic", lambda: clock[0])
+    st = store_mod.DataStore(cache_dir=tmp_path / "cache")
+    assert st.version()[1] == -1
+    meta = Path(st._meta_path)
+    meta.parent.mkdir(parents=True)
+    meta.write_text("{}")
+    clock[0] = 100.999
+    assert st.version()[1] == -1
+    clock[0] = 101.0
+    assert st.version()[1] == meta.stat().st_mtime_ns

@@ -111,6 +111,16 @@ def test_too_little_history_says_so():
               "lookback_z", "persistence", "breadth"):
         assert math.isnan(getattr(e, f)), f       # not a number that could be read as one
 
+def test_path_from_the_first_day_dates_each_day_by_itself():
+    # The first days have no evidence yet; each still answers for its own date, the first one
+    # included (not for the last date of its month's group).
+    small, large = pair(np.random.default_rng(2), n=60)
+    x = relative_log_returns(small, {"L": large})
+    path = evidence_path(x)
+    assert [e.as_of for e in path] == list(x.index)
+    assert {e.verdict for e in path} == {""}
+
+
 
 @pytest.fixture(scope="module")
 def etf_returns():

@@ -353,7 +353,9 @@ class DataStore:
     # ----------------------------------------------------------------- point in time
     def publication_rule(self, name: str) -> str:
         """The series' publication rule, kept beside its data: the cache's meta.json for a
-        cached copy, the snapshot manifest for the embedded one (``close`` if neither says)."""
+        cached copy, the snapshot manifest for the embedded one. Where neither names a rule this
+        version knows (a first-release cache, a newer one), the catalog's rule for the series:
+        never "same day" for data published weeks later; ``close`` for a user's own series."""
         sid = normalize_id(name)
         _, source = self._load(sid)
         if source != "snapshot":
@@ -362,9 +364,7 @@ class DataStore:
             if self._manifest is None:
                 self._manifest = load_manifest(self.snapshot_folder)
             rule = self._manifest.get(sid, {}).get("publication")
-        if rule is None:
-            rule = default_rule(sid)
-        return str(rule) if str(rule) in RULES else "close"
+        return str(rule) if str(rule) in RULES else default_rule(sid)
 
     def published(self, name: str) -> pd.Series:
         """Per observation (indexed by its date), the date it became public."""
