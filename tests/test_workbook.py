@@ -572,6 +572,39 @@ def test_every_vba_document_module_belongs_to_a_sheet_of_the_template():
     assert dashboard.sheet_properties.codeName == "Sheet1"
 
 
+def test_the_vba_project_keeps_only_what_the_product_needs():
+    """No quickstart sample macro (its SampleCall runs a `main` xlsmallcap does not have); the
+    reference to the xlwings add-in stays: the functions Import Functions writes call it."""
+    from pyopenvba import ExcelFile
+
+    with ExcelFile(COMMITTED) as wb:
+        assert wb.module_names() == ["ThisWorkbook", "Sheet1", "Sheet2"]
+        assert "xlwings" in [r.name for r in wb.references()]
+        code = "".join(wb.get_module(m) for m in wb.module_names())
+    assert "Sub " not in code and "Function " not in code and "RunPython" not in code
+    with zipfile.ZipFile(COMMITTED) as zf:
+        assert b"Module=" not in zf.read("xl/vbaProject.bin")   # PROJECT lists no module
+
+
+@pytest.mark.another_process
+def test_libreoffice_reads_the_vba_project_the_same_way(tmp_path):
+    """LibreOffice, which reads VBA with its own code, imports the same three modules and no
+    macro: the project the library rewrote is one another reader understands."""
+    if shutil.which("soffice") is None:
+        missing("LibreOffice (soffice)")
+    src = tmp_path / "vba.xlsm"
+    shutil.copy(COMMITTED, src)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "ods", "--outdir", str(tmp_path), str(src)],
+                   check=True, capture_output=True, timeout=300)
+    with zipfile.ZipFile(tmp_path / "vba.ods") as zf:
+        modules = {n.rsplit("/", 1)[1][:-4] for n in zf.namelist()
+                   if n.startswith("Basic/VBAProject/") and not n.endswith("script-lb.xml")}
+        code = "".join(zf.read(n).decode() for n in zf.namelist() if n.startswith("Basic/"))
+    assert modules == {"ThisWorkbook", "Sheet1", "Sheet2"}
+    assert "SampleCall" not in code and "RunPython" not in code
+
+
 def test_a_function_that_fails_inside_the_engine_is_reported_and_left_alone(tmp_path,
                                                                              monkeypatch):
     """A failure that is not an error value (a bug, not the user's input) leaves the cell's

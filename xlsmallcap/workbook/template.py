@@ -8,7 +8,9 @@ identical to a fresh build by a test.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -80,12 +82,31 @@ def _spill(call: str, block: str) -> str:
 
 #: The document modules of the quickstart's VBA project besides ThisWorkbook, in its order.
 VBA_SHEET_MODULES = ("Sheet1", "Sheet2")
+#: The quickstart's standard module, left out of the template: its ``SampleCall`` runs a
+#: ``main`` that xlsmallcap does not have.
+VBA_SAMPLE_MODULE = "Module1"
 
 
 def quickstart_path() -> Path:
     import xlwings
 
     return Path(xlwings.__file__).parent / "quickstart.xlsm"
+
+
+@functools.cache
+def vba_project() -> bytes:
+    """The template's ``xl/vbaProject.bin``: the quickstart's VBA project without its sample
+    module. What stays is what the product needs: ThisWorkbook, the two sheet modules and the
+    reference to the xlwings add-in, which the functions *Import Functions* writes call."""
+    from pyopenvba import ExcelFile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "clean.xlsm"
+        with ExcelFile(quickstart_path()) as wb:
+            wb.vba_project().delete_module(VBA_SAMPLE_MODULE)
+            wb.save(out)
+        with zipfile.ZipFile(out) as z:
+            return z.read("xl/vbaProject.bin")
 
 
 def _header(ws, row: int, values: list[str], col: int = 1) -> None:
@@ -792,12 +813,15 @@ def build_formulas(path: Path) -> Path:
 
 
 def _normalise(data: bytes) -> bytes:
-    """Fixed timestamps, so that the same content gives the same bytes."""
+    """Fixed timestamps, so that the same content gives the same bytes; the VBA project
+    without the quickstart's sample module (:func:`vba_project`)."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for info in src.infolist():
             body = src.read(info)
+            if info.filename == "xl/vbaProject.bin":
+                body = vba_project()
             if info.filename == "docProps/core.xml":
                 import re
 
