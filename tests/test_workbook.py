@@ -400,6 +400,12 @@ def test_batch_builds_static_reports_in_parallel(tmp_path):
     assert dash["B2"].value.startswith("S&P 600 (IJR) against IWB")
     assert "as of 2024-07-16" in dash["B2"].value
     assert dash["C31"].value == "vs Russell 1000"
+    # one benchmark: one column, not the same benchmark three times
+    assert [dash.cell(31, c).value for c in (4, 5)] in ([None, None], ["", ""])
+    assert {dash.cell(r, c).value for r in range(32, 36) for c in (4, 5)} <= {None, ""}
+    assert [dash.cell(r, 3).value for r in range(32, 36)] == pytest.approx(
+        [api.rel_perf(w, "IJR", ["IWB"], as_of="2024-07-16")["IWB"] for w in (5, 21, 63, 126)])
+    assert ws["Settings"]["B6"].value is None and ws["Settings"]["C6"].value in (None, "")
     assert _figures(dash)["Beta to Russell 1000"] == pytest.approx(
         api.vol("IJR", "IWB", as_of="2024-07-16").beta)
     assert ws["Settings"]["B4"].value == "IJR" and ws["Settings"]["C4"].value == "S&P 600"

@@ -162,7 +162,7 @@ def build_one(template: Path, out_dir: Path, job: Job) -> Path:
         with os.fdopen(fd, "wb") as fh, open(template, "rb") as src:
             shutil.copyfileobj(src, fh)
         pkg = Package(tmp)
-        benches = list(job.benchmarks) + [job.benchmarks[0]] * (3 - len(job.benchmarks))
+        benches = list(job.benchmarks) + [None] * (3 - len(job.benchmarks))   # blank: none
         values = {"Small": job.small, "Bench1": benches[0], "Bench2": benches[1],
                   "Bench3": benches[2], "Benchmarks": ",".join(job.benchmarks),
                   "AsOf": dt.datetime.combine(job.as_of, dt.time()) if job.as_of else None}

@@ -65,8 +65,10 @@ TICKER_NAMES = {"IWM": "Russell 2000", "SPY": "S&P 500", "QQQ": "Nasdaq-100", "D
 ROT = "Small,Benchmarks,AsOf"
 #: Value cells: a message longer than the cell (an error, a text answer) shrinks to fit
 #: instead of running into, or being cut by, the next cell.
-FIT = Alignment(shrink_to_fit=True)
-FIT_LEFT = Alignment(horizontal="left", shrink_to_fit=True)
+# Top-aligned: a row made taller for a wrapped sentence beside it keeps its figure on its label.
+FIT = Alignment(shrink_to_fit=True, vertical="top")
+FIT_LEFT = Alignment(horizontal="left", shrink_to_fit=True, vertical="top")
+TOP = Alignment(vertical="top")
 #: Where each spilled block keeps its last refreshed values on the hidden Cache sheet.
 CACHE = {"detail": "$A$1:$B$20", "rs": "$D$1:$F$253", "relperf": "$H$1:$I$253",
          "mmf": "$K$1:$L$157", "quadrant": "$N$1:$P$14"}
@@ -126,8 +128,10 @@ SETTINGS = [
     ("Small", "IWM", True, "Small-cap ticker", "tickers"),
     ("Bench1", "SPY", True, "Large-cap benchmark 1 (relative performance, risk, charts)",
      "tickers"),
-    ("Bench2", "QQQ", True, "Large-cap benchmark 2 (relative performance)", "tickers"),
-    ("Bench3", "DIA", True, "Large-cap benchmark 3 (relative performance)", "tickers"),
+    ("Bench2", "QQQ", True, "Large-cap benchmark 2 (relative performance); blank: none",
+     "tickers"),
+    ("Bench3", "DIA", True, "Large-cap benchmark 3 (relative performance); blank: none",
+     "tickers"),
     ("Benchmarks", "SPY,QQQ,DIA", False, "The benchmarks of the rotation test, separated by "
      "commas", None),
     ("AsOf", None, False, "Date of every figure; blank = the latest data", "date"),
@@ -158,7 +162,8 @@ def _settings(wb) -> None:
         c.font = Font(name=FONT, color="3F3F76", bold=True)
         c.alignment = Alignment(horizontal="left")
         if label:
-            ws.cell(row=i, column=3, value=f"=IFERROR(VLOOKUP(B{i},{table},2,FALSE),B{i})")
+            ws.cell(row=i, column=3,
+                    value=f'=IF(B{i}="","",IFERROR(VLOOKUP(B{i},{table},2,FALSE),B{i}))')
             wb.defined_names[f"{name}Name"] = DefinedName(f"{name}Name",
                                                           attr_text=f"Settings!$C${i}")
         ws.cell(row=i, column=4, value=meaning)
@@ -206,7 +211,7 @@ def _figure_rows() -> list[tuple[str, str, str | None]]:
     base = "AsOf,5,0.03,63"
     return [
         ("Cash stickiness (percentile, 0-1)", "=CASH_STICKINESS(AsOf)", RATIO),
-        ("  kept of the last hike's inflow (>100%: more came)",
+        ("  last hike's inflow kept (>100%: more)",
          '=CASH_STICKINESS(AsOf,52,"retained")',
          PCT),
         ("Retail MMF net flow, 13 weeks ($bn)", "=CASH_FLOWS(13,AsOf)", "#,##0"),
@@ -341,15 +346,19 @@ def _dashboard(wb) -> None:
     # Supporting figures.
     r0 = TABLE_ROW
     ws.cell(row=r0 - 1, column=2, value="Relative performance").font = HEAD
-    _header(ws, r0, ["Window (days)", '="vs "&Bench1Name', '="vs "&Bench2Name',
-                     '="vs "&Bench3Name'], col=2)
+    # Bench2 and Bench3 may be blank (a pair with one benchmark): their columns are then empty,
+    # not a copy of the first benchmark's.
+    _header(ws, r0, ["Window (days)", '="vs "&Bench1Name', '=IF(Bench2="","","vs "&Bench2Name)',
+                     '=IF(Bench3="","","vs "&Bench3Name)'], col=2)
     for col in (3, 4, 5):
         ws.cell(row=r0, column=col).alignment = Alignment(horizontal="right")
     for i, w in enumerate((5, 21, 63, 126)):
         r = r0 + 1 + i
-        ws.cell(row=r, column=2, value=w).alignment = Alignment(horizontal="left")
+        ws.cell(row=r, column=2, value=w).alignment = Alignment(horizontal="left", vertical="top")
         for j, bench in enumerate(("Bench1", "Bench2", "Bench3")):
-            c = ws.cell(row=r, column=3 + j, value=f"=REL_PERF($B{r},Small,{bench},AsOf)")
+            call = f"REL_PERF($B{r},Small,{bench},AsOf)"
+            c = ws.cell(row=r, column=3 + j,
+                        value=f"={call}" if j == 0 else f'=IF({bench}="","",{call})')
             c.number_format = PCT
             c.alignment = FIT
     ws.cell(row=r0 - 1, column=7, value="Around the rotation").font = HEAD
@@ -364,7 +373,7 @@ def _dashboard(wb) -> None:
             c.font = Font(name=FONT, italic=True)
             ws.row_dimensions[i].height = 26
             continue
-        ws.cell(row=i, column=7, value=label)
+        ws.cell(row=i, column=7, value=label).alignment = TOP
         c = ws.cell(row=i, column=8, value=formula)
         c.number_format = fmt or "General"
         c.alignment = FIT_LEFT if fmt == "@" else FIT
@@ -385,11 +394,13 @@ def _dashboard(wb) -> None:
         ws.cell(row=r0 + i, column=11).alignment = Alignment(horizontal="left", wrap_text=True,
                                                              vertical="top")
     for i in range(r0, r0 + len(DETAIL)):
-        ws.cell(row=i, column=10).alignment = Alignment(horizontal="left")
+        ws.cell(row=i, column=10).alignment = Alignment(horizontal="left", vertical="top")
     last = max(TABLE_ROW + len(figures), DETAIL_ROW + len(DETAIL) - 1)
-    _widths(ws, {"A": 2, "B": 15, "C": 16, "D": 16, "E": 16, "F": 2, "G": 34, "H": 26,
+    _widths(ws, {"A": 2, "B": 15, "C": 16, "D": 16, "E": 16, "F": 2, "G": 38, "H": 26,
                  "I": 2, "J": 28, "K": 44})
     ws.row_dimensions[DETAIL_ROW + len(DETAIL) - 1].height = 40   # the reason, wrapped
+    # what would make it a Rotation: a sentence of up to about 100 characters, two lines
+    ws.row_dimensions[DETAIL_ROW + DETAIL.index("What would make it a Rotation")].height = 26
     _page(ws, f"A1:K{last}", pages_tall=1)
 
 
