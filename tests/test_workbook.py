@@ -410,6 +410,7 @@ def test_batch_builds_static_reports_in_parallel(tmp_path):
         api.vol("IJR", "IWB", as_of="2024-07-16").beta)
     assert ws["Settings"]["B4"].value == "IJR" and ws["Settings"]["C4"].value == "S&P 600"
     assert ws["Episodes"]["D3"].value == "vs Russell 1000, 63d"
+    assert ws["Episodes"]["G3"].value == "Quadrant vs Russell 1000"
     assert "S&P 500" not in str([c.value for row in dash.iter_rows() for c in row])
     _assert_static(book)
 

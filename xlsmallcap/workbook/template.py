@@ -631,7 +631,7 @@ def _episodes(wb) -> None:
     ws["A1"].font = TITLE
     _header(ws, 3, ["As of", "Verdict", "Score", '="vs "&Bench1Name&", 63d"',
                     '="vs "&Bench1Name&", 21d"', "Cash stickiness",
-                    '="Quadrant vs "&Bench1', "p, small lead", "p, large lead"])
+                    '="Quadrant vs "&Bench1Name', "p, small lead", "p, large lead"])
     dates: list[object] = [dt.datetime.fromisoformat(d) for d in EPISODE_DATES] + [None]
     for i, d in enumerate(dates, start=4):
         a = ws.cell(row=i, column=1, value=d if d is not None else "latest")
