@@ -229,3 +229,22 @@ def test_large_cap_leadership_quotes_the_large_cap_p_value_and_an_old_state_its_
 ])
 def test_what_would_make_it_a_rotation_in_words(verdict, beaten, n, text):
     assert rot.to_rotation(_evidence(verdict), beaten, n) == text
+
+
+def test_rate_sensitivity_counts_only_steps_the_rate_reaches_and_defaults_to_252_days():
+    """A rate that starts half-way through the window gives a slope from the steps it covers,
+    and n says how many; daily steps over the default window are 252 changes."""
+    from xlsmallcap.core.rates import rate_sensitivity
+
+    rng = np.random.default_rng(11)
+    days = pd.bdate_range("2015-01-01", periods=600)
+    rate = pd.Series(3 + np.cumsum(rng.normal(0, 0.03, 600)), index=days)
+    large = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 600))), index=days)
+    small = large * np.exp((-0.02 * rate.diff().fillna(0) + rng.normal(0, 1e-3, 600)).cumsum())
+    late = rate.iloc[-126:]                     # known only for the last 126 days
+    r = rate_sensitivity(small, large, {"R": late}, window=252, step=1)[0]
+    assert r.observations == 125                # the 125 daily changes it covers, not 252
+    x = np.diff(np.log(small.to_numpy()[-126:]) - np.log(large.to_numpy()[-126:]))
+    dy = np.diff(late.to_numpy())
+    assert r.beta == pytest.approx(np.polyfit(dy, x, 1)[0], rel=1e-9)
+    assert rate_sensitivity(small, large, {"R": rate}, step=1)[0].observations == 252

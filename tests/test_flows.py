@@ -18,6 +18,7 @@ from xlsmallcap.core.flows import (
     Cycle,
     FlowEffect,
     cycle_detections,
+    easing_mask,
     flow_effect,
     net_flows,
     stickiness,
@@ -449,3 +450,65 @@ def test_the_money_fund_chart_before_the_weekly_data_ends_with_the_month_known()
                         index=pd.date_range("1980-01-31", periods=120, freq="ME"))
     chart = asset_series(weekly, monthly, as_of="1985-06-30")
     assert chart.index[-1] == pd.Timestamp("1985-06-30") and chart.iloc[-1] == 66.0
+
+
+def test_the_first_cut_uses_no_day_after_the_cycle_is_found():
+    """On the day the cycle is found the rate has been 0.15 below the peak for four days in a
+    row; the day after is the fifth. The first cut is the day found, whether or not the series
+    holds that later day (a first cut found from a day not yet known would be look-ahead)."""
+    lows = "LHLLLHLLLHLLHLHLHLLLL"
+    r = _rate([3.0] * 60 + [2.0 if c == "L" else 3.0 for c in lows] + [2.0])
+    [(known, c)] = cycle_detections(r)
+    assert known == r.size - 2
+    assert c.first_cut == r.index[known]
+    assert cycle_detections(r.iloc[:-1]) == [(known, c)]
+
+
+def test_stickiness_of_flat_flows_is_a_typical_year():
+    """Every 52-week window with the same net flow (zero): the last one ties with all 57 past
+    windows, and a tie counts half: 0.5."""
+    idx = pd.date_range("2015-01-02", periods=160, freq="W-FRI")
+    f = pd.DataFrame({"assets": 50.0, "flow": 0.0, "flow_pct": 0.0}, index=idx)
+    s = stickiness(f, [])
+    assert (s.value, s.windows, s.flow_bn, s.cycle) == (0.5, 57, 0.0, None)
+
+
+def test_stickiness_keeps_a_small_funds_hiking_inflow_below_one_billion():
+    """$0.6bn came in during the hiking phase and $0.15bn left after the peak: 75% retained."""
+    idx = pd.date_range("2015-01-02", periods=120, freq="W-FRI")
+    flow = np.zeros(120)
+    flow[51:81] = 0.02          # the 30 weeks after hike_start up to the peak
+    flow[81:96] = -0.01         # 15 weeks after the peak
+    f = pd.DataFrame({"assets": 5.0, "flow": flow, "flow_pct": flow / 5.0}, index=idx)
+    cycle = Cycle(hike_start=idx[50], peak=idx[80], first_cut=idx[90], peak_rate=5.0)
+    s = stickiness(f, [cycle])
+    assert s.cycle == cycle and s.hike_inflow_bn == pytest.approx(0.6)
+    assert s.retained == pytest.approx((0.6 - 0.15) / 0.6)
+
+
+def test_flow_effect_inside_easing_cycles_uses_only_those_weeks():
+    """A mask that does not reach every week leaves the others out (they are not in a cycle),
+    and the result says it was restricted."""
+    rng = np.random.default_rng(9)
+    idx = pd.date_range("2010-01-01", periods=300, freq="7D")
+    flows = pd.DataFrame({"flow_pct": rng.normal(0, 0.004, 300)}, index=idx)
+    rel = pd.Series(rng.normal(0, 0.01, 300), index=idx)
+    cycle = Cycle(hike_start=idx[100], peak=idx[150], first_cut=idx[200], peak_rate=5.0)
+    mask = easing_mask(idx[:230], [cycle], weeks=52)     # weeks 200-229 only, and no later
+    got = flow_effect(flows, rel, mask=mask)
+    x = -flows["flow_pct"].to_numpy()[200:230] * 100
+    y = rel.to_numpy()[200:230]
+    assert (got.n, got.in_easing) == (30, True)
+    assert got.slope == pytest.approx(np.polyfit(x, y, 1)[0], rel=1e-9)
+    assert flow_effect(flows, rel).in_easing is False
+
+
+def test_election_test_with_exactly_three_years_of_each_kind():
+    """Autumns of 2008-2012 and 2016 (2013-2015 have no August-October data): three election
+    years and three others, the fewest the test answers with."""
+    days = pd.bdate_range("2008-01-01", "2016-12-31")
+    days = days[~((days.year >= 2013) & (days.year <= 2015) & days.month.isin([8, 9, 10]))]
+    market = pd.Series(np.random.default_rng(6).normal(0, 1.0, days.size), index=days)
+    r = election_vol(market)
+    assert (r.elections, r.other_years, r.last_year) == (3, 3, 2016)
+    assert math.isfinite(r.ratio) and 0 < r.p_value <= 1
