@@ -144,6 +144,7 @@ def test_a_circular_reference_is_reported_and_left_as_it_was(refreshed):
 
 @pytest.mark.parametrize("text, single", [
     ('CHART_SERIES("rs",Small)', True), ("  REL_PERF(63, A1:A9) ", True),
+    ("rel_perf(63)", True), ("_xlfn.SINGLE(A1)", True),
     ('CHART_SERIES("a(b",Small)', True), ('CHART_SERIES(")",Small)', True),
     ("REL_PERF(63)+REL_PERF(21)", False), ("(REL_PERF(63))", False), ("A1+1", False),
     ('ROTATION_VERDICT("x")&"("', False), ("REL_PERF(63", False)])

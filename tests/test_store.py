@@ -586,3 +586,33 @@ def test_a_missing_cache_is_looked_for_again_once_a_second(tmp_path, monkeypatch
     assert st.version()[1] == -1
     clock[0] = 101.0
     assert st.version()[1] == meta.stat().st_mtime_ns
+
+
+def test_the_rebuilt_manifest_takes_the_newest_version_and_never_the_legacy_file(store):
+    """Two good versions of a series (a sweep that did not finish) and a first-release
+    `SPY.csv` newer than both: the newer version is chosen, whatever order the folder lists
+    them in; the legacy file only when no version is left."""
+    import os
+
+    s = store.series("SPY")
+    store._write("SPY", s.iloc[:-5], "yahoo")
+    first = store._file_of("SPY")
+    kept = first.read_bytes()
+    store._write("SPY", s.iloc[:-3], "yahoo")
+    second = store._file_of("SPY")
+    first.write_bytes(kept)                              # the old version is back
+    legacy = first.with_name("SPY.csv")
+    legacy.write_bytes(kept)
+    (store.cache_dir / "meta.json").unlink()
+    listed = [p for p in first.parent.glob("*.csv") if p in (first, second)]
+    newer, older = listed                                # the later one listed is the older one
+    now = second.stat().st_mtime
+    os.utime(older, (now - 60,) * 2)
+    os.utime(newer, (now,) * 2)
+    os.utime(legacy, (now + 60,) * 2)
+    fresh = store_mod.DataStore(cache_dir=store.cache_dir)
+    assert fresh._file_of("SPY") == newer
+    first.unlink()
+    second.unlink()
+    fresh = store_mod.DataStore(cache_dir=store.cache_dir)
+    assert fresh._file_of("SPY") == legacy and fresh.series("SPY").size == 8412 - 5

@@ -92,6 +92,14 @@ def test_currency_cells_are_numbers(call):
     assert call("REL_PERF", Decimal("63"), MISSING, "SPY", "2024-07-16", MISSING) == plain
     assert call("BASE_RATE", "2024-07-16", Decimal("5"), Decimal("0.03"), MISSING, MISSING) == \
         call("BASE_RATE", "2024-07-16", 5.0, 0.03, MISSING, MISSING)
+    # prices formatted as currency: the same figure as the plain numbers
+    days = [TimeType(2024, 1, d, tzinfo=dt.timezone.utc) for d in (2, 3, 4, 5, 8)]
+    prices = (10.0, 10.25, 10.5, 10.4, 10.75)
+    as_float = tuple(zip(days, prices, strict=True))
+    as_money = tuple((d, Decimal(str(p))) for d, p in as_float)
+    plain = call("REL_PERF", 4.0, as_float, "SPY", MISSING, MISSING)
+    assert isinstance(plain, float)
+    assert call("REL_PERF", 4.0, as_money, "SPY", MISSING, MISSING) == plain
 
 
 def test_dates_arrive_as_tz_aware_pywintypes(call):

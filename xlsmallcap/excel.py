@@ -72,10 +72,9 @@ def reject_error_cell(v: Any, name: str) -> None:
     if isinstance(v, str) and v.strip().upper() in EXCEL_ERRORS:
         code = v.strip().upper()
         raise ArgError(f"{code} {name} is an error cell ({code})")
-    if isinstance(v, list):
-        for row in v:
-            for c in row if isinstance(row, list) else [row]:
-                reject_error_cell(c, name)
+    if isinstance(v, list):   # a range: its rows, and each row's cells
+        for c in v:
+            reject_error_cell(c, name)
 
 
 def _plain(v: Any) -> Any:
@@ -277,8 +276,7 @@ def as_sources(v: Any, name: str, default: Sequence[str], store, as_of: object =
     """
     if _blank(v):
         v = list(default)
-    if isinstance(v, str):
-        reject_error_cell(v, name)
+    if isinstance(v, str):   # an error text is refused with the flat list below
         v = [t for t in v.replace(";", ",").split(",")]
     if isinstance(v, list) and v and (isinstance(v[0], list) and len(v[0]) >= 2
                                       and any(not isinstance(c, str) and not _blank(c)

@@ -47,7 +47,6 @@ def parse_fred_csv(data: bytes, series_id: str) -> pd.Series:
                             "'date,number')")
     s = pd.Series(values.to_numpy(dtype="float64"), index=pd.DatetimeIndex(dates).as_unit("ns"),
                   name=series_id.upper()).dropna()
-    s.index.name = "date"
     if s.empty:
         raise LiveDataError(f"{series_id}: FRED sent no observations")
     if s.index.has_duplicates:

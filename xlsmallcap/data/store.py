@@ -190,7 +190,8 @@ class DataStore:
     def _scan(self) -> dict[str, dict[str, str]]:
         """A manifest rebuilt from the files: for each series its newest versioned file whose
         content matches the checksum in its name (a legacy ``<id>.csv`` otherwise)."""
-        found: dict[str, tuple[float, dict[str, str]]] = {}
+        # a versioned file beats the legacy one; among versions the newest wins
+        found: dict[str, tuple[tuple[bool, float], dict[str, str]]] = {}
         for p in self._series_dir.glob("*.csv"):
             m = _VERSIONED.fullmatch(p.name)
             sid = m.group(1) if m else p.stem
@@ -206,8 +207,9 @@ class DataStore:
                 continue  # a damaged version: never chosen
             entry = {"file": p.name, "sha256": digest, "source": "cache",
                      "publication": default_rule(sid)}
-            if sid not in found or (m and mtime > found[sid][0]):
-                found[sid] = (mtime, entry)
+            rank = (m is not None, mtime)
+            if sid not in found or rank > found[sid][0]:
+                found[sid] = (rank, entry)
         return {sid: e for sid, (_, e) in found.items()}
 
     def _file_of(self, sid: str, meta: dict | None = None) -> Path | None:

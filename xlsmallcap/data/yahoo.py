@@ -49,7 +49,6 @@ def _closes(frame: pd.DataFrame, symbol: str) -> pd.Series:
     if idx.tz is not None:
         idx = idx.tz_localize(None)
     s.index = idx.normalize().as_unit("ns")
-    s.index.name = "date"
     return s[~s.index.duplicated(keep="last")].sort_index().astype("float64")
 
 

@@ -437,7 +437,7 @@ def _write(engine: _Engine, cell: Cell, result: Any, report: RefreshReport) -> N
             for j in range(cols):
                 ref = cell_ref(r0 + i, c0 + j)
                 engine.claimed[(cell.sheet, ref)] = cell.ref
-                value = row[j] if j < len(row) else None
+                value = row[j]   # rectangular: _result shaped it through numpy
                 pkg.set_cached(cell.sheet, ref, value)
                 engine.written[(cell.sheet, ref)] = value
                 old.discard(ref)
