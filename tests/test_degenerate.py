@@ -239,3 +239,36 @@ def test_a_written_series_keeps_its_description(tmp_path):
     with st._locked():
         st._write("MYFUND", PRICES, "csv", "my fund, daily closes")
     assert DataStore(cache_dir=tmp_path / "cache").describe("MYFUND") == "my fund, daily closes"
+
+
+def test_base_rate_without_any_surge_counts_no_success():
+    """A factor that never surged 3% in 5 days: no events, no successes, no share."""
+    days = pd.bdate_range("2000-01-03", periods=800)
+    smb = pd.Series(0.0, index=days)                       # flat: never a surge
+    r = base_rate(smb)
+    assert (r.events, r.successes) == (0, 0)
+    assert math.isnan(r.share) and math.isnan(r.low) and math.isnan(r.high)
+
+
+def test_risk_against_a_flat_benchmark_has_no_beta_and_no_warning():
+    import warnings
+
+    from xlsmallcap.core.risk import risk
+
+    days = pd.bdate_range("2024-01-01", periods=100)
+    small = pd.Series(100 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.01, 100))),
+                      index=days)
+    flat = pd.Series(50.0, index=days)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = risk(small, flat)
+    assert math.isnan(r.beta)
+
+
+def test_rotation_of_series_without_a_common_day_says_so():
+    from xlsmallcap.core.rotation import rotation
+
+    a = pd.Series([1.0, 2.0], index=pd.to_datetime(["2024-01-02", "2024-01-03"]))
+    b = pd.Series([1.0, 2.0], index=pd.to_datetime(["2024-02-02", "2024-02-05"]))
+    with pytest.raises(AnalysisError, match="^the series share no dates up to as_of$"):
+        rotation(a, {"B": b}, b)

@@ -133,6 +133,10 @@ def test_unknown_new_ticker_gets_full_history(store, monkeypatch):
     assert result.ok and "full history" in result.updated["VB"]
     assert fake.calls[0][1]["period"] == "max"
     assert "VB" in store.available() and store.series("VB").size == closes.size
+    again = store.update(tickers=["vb"])                # now stored: only the new days
+    last = closes.index[-1]
+    assert again.updated["VB"] == f"0 new rows, spliced on {last:%Y-%m-%d}; last {last:%Y-%m-%d}"
+    assert fake.calls[-1][1]["period"] != "max"           # not the whole history again
 
 
 def test_a_new_tickers_download_is_checked_as_prices(store, monkeypatch):
@@ -616,3 +620,28 @@ def test_the_rebuilt_manifest_takes_the_newest_version_and_never_the_legacy_file
     second.unlink()
     fresh = store_mod.DataStore(cache_dir=store.cache_dir)
     assert fresh._file_of("SPY") == legacy and fresh.series("SPY").size == 8412 - 5
+
+
+def test_an_unreadable_manifest_is_noted_on_cached_series_only(store):
+    """A damaged meta.json is rebuilt from the files; the status says so beside each series
+    read from the cache, not beside series that come from the embedded snapshot."""
+    store._write("SPY", store.series("SPY").iloc[:-5], "yahoo")
+    (store.cache_dir / "meta.json").write_text("{not json")
+    fresh = store_mod.DataStore(cache_dir=store.cache_dir)
+    rows = {r.id: r for r in fresh.status()}
+    assert fresh.meta_problem and rows["SPY"].note == fresh.meta_problem
+    assert rows["IWM"].source == "snapshot" and rows["IWM"].note == ""
+
+
+def test_a_cached_series_keeps_the_rule_it_was_stored_with(store):
+    """The rule beside a cached copy is the one used, even where the catalog's differs."""
+    import json
+
+    store._write("WRMFNS", store.series("WRMFNS").iloc[:-2], "fred")
+    meta = json.loads((store.cache_dir / "meta.json").read_text())
+    meta["WRMFNS"]["publication"] = "close"
+    (store.cache_dir / "meta.json").write_text(json.dumps(meta))
+    fresh = store_mod.DataStore(cache_dir=store.cache_dir)
+    assert fresh.publication_rule("WRMFNS") == "close"
+    assert store_mod.DataStore(cache_dir=store.cache_dir / "other").publication_rule(
+        "WRMFNS") == "h6_weekly"
