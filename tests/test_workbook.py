@@ -520,17 +520,23 @@ def test_batch_config_errors(tmp_path):
 
 
 # ----------------------------------------------------------------------------- render
+def _libreoffice_convert(book: Path, tmp_path: Path, fmt: str) -> Path:
+    """``book`` converted by headless LibreOffice (its own profile in ``tmp_path``) to ``fmt``;
+    the path of the result."""
+    src = tmp_path / f"converted{book.suffix}"
+    shutil.copy(book, src)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", fmt, "--outdir", str(tmp_path), str(src)],
+                   check=True, capture_output=True, timeout=300)
+    return tmp_path / f"converted.{fmt}"
+
+
 @pytest.mark.another_process
 def test_render_with_libreoffice(built, tmp_path):
     """LibreOffice draws every page with numbers, no error text, and the four charts."""
     if shutil.which("soffice") is None or shutil.which("pdftoppm") is None:
         missing("LibreOffice (soffice) and poppler (pdftoppm)")
-    src = tmp_path / "render.xlsm"
-    shutil.copy(built, src)
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(src)],
-                   check=True, capture_output=True, timeout=300)
-    pdf = tmp_path / "render.pdf"
+    pdf = _libreoffice_convert(built, tmp_path, "pdf")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     for bad in ("#NAME?", "#VALUE!", "#N/A", "#REF!", "Err:"):
@@ -599,12 +605,7 @@ def test_libreoffice_reads_the_vba_project_the_same_way(tmp_path):
     macro: the project the library rewrote is one another reader understands."""
     if shutil.which("soffice") is None:
         missing("LibreOffice (soffice)")
-    src = tmp_path / "vba.xlsm"
-    shutil.copy(COMMITTED, src)
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "ods", "--outdir", str(tmp_path), str(src)],
-                   check=True, capture_output=True, timeout=300)
-    with zipfile.ZipFile(tmp_path / "vba.ods") as zf:
+    with zipfile.ZipFile(_libreoffice_convert(COMMITTED, tmp_path, "ods")) as zf:
         modules = {n.rsplit("/", 1)[1][:-4] for n in zf.namelist()
                    if n.startswith("Basic/VBAProject/") and not n.endswith("script-lb.xml")}
         code = "".join(zf.read(n).decode() for n in zf.namelist() if n.startswith("Basic/"))
