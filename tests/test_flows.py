@@ -268,6 +268,19 @@ def test_easing_percentiles_on_flows_built_by_hand():
     assert math.isnan(c.now_pct) and math.isnan(c.percentile)
 
 
+def test_hiking_inflow_counts_from_the_first_week_of_flows():
+    """A hiking phase that starts on the very first week of the flow data has its inflow: the
+    weeks after that week up to the peak (here 4 weeks of 1.0)."""
+    from xlsmallcap.core.flows import Cycle, easing_cycles
+
+    idx = pd.date_range("2000-01-07", periods=30, freq="7D")
+    flows = pd.DataFrame({"assets": 100.0, "flow": 1.0}, index=idx)
+    [e] = easing_cycles(flows, [Cycle(idx[0], idx[4], idx[6], 5.0)])
+    assert (e.hike_inflow_bn, e.hike_inflow_pct) == (4.0, 0.04)
+    [late] = easing_cycles(flows.iloc[1:], [Cycle(idx[0], idx[4], idx[6], 5.0)])
+    assert math.isnan(late.hike_inflow_bn)   # began before the data: not known, not 3.0
+
+
 def test_cycles_known_on_a_date_are_those_found_from_that_dates_data_alone():
     """The memo runs the fed funds history once and keeps, for each as-of date, the cycles
     detected by then; that must equal running the detection on the data public that day,
@@ -351,6 +364,44 @@ def test_first_cut_is_a_run_of_five_days_that_ends_the_day_the_cycle_is_found():
     assert known == r.size - 1
     assert (c.peak, c.peak_rate) == (r.index[19], 3.0)  # the first day with a median
     assert c.first_cut == r.index[-5]
+
+
+def test_a_hike_of_exactly_three_quarters_of_a_point_starts_a_new_cycle():
+    """After an easing to 2.0, a median that rises exactly HIKE_SIZE (to 2.75) and falls
+    again is a second cycle; a rise 0.01 short of it is the first easing continuing."""
+    for top, cycles in ((2.75, 2), (2.74, 1)):
+        r = _rate([3.0] * 60 + [2.0] * 200 + [top] * 100 + [2.0] * 60)
+        found = [c for _, c in cycle_detections(r)]
+        assert len(found) == cycles, top
+        if cycles == 2:
+            assert found[1].peak_rate == 2.75 and found[1].peak > found[0].first_cut
+    # the same in any time unit: pandas 3 builds these dates in microseconds, the store in ns
+    ns = _rate([3.0] * 60 + [2.0] * 200 + [2.75] * 100 + [2.0] * 60)
+    us = ns.copy()
+    us.index = us.index.as_unit("us")
+    assert [c for _, c in cycle_detections(us)] == [c for _, c in cycle_detections(
+        ns.set_axis(ns.index.as_unit("ns")))]
+
+
+def test_a_second_fall_from_the_same_peak_is_the_same_easing():
+    """A peak of 5.0, then four days of 3.0 and one of 5.0 in turn (the median falls, but no
+    five days in a row are below the peak, so the first cut is the day found), then months at
+    4.0: a rise of 1.0 from the low, more than 180 days after that first cut, with the median
+    still 0.25 below the same peak. That is the first easing continuing, not a second cycle."""
+    r = _rate([5.0] * 60 + [3.0, 3.0, 3.0, 3.0, 5.0] * 10 + [4.0] * 170)
+    [(known, c)] = cycle_detections(r)
+    assert (c.peak, c.peak_rate, c.first_cut) == (r.index[19], 5.0, r.index[known])
+    assert (r.index[-1] - c.first_cut).days > 180
+
+
+def test_a_quick_hike_and_cut_is_a_new_easing_known_after_180_days():
+    """An easing to 2.0, then within 180 days of its first cut a hike to 3.5 and a cut back to
+    2.0: a second easing from the 3.5 peak, known the first day 180 days have passed, while the
+    median is back at its low (the low it rose from, not the day it returned to it)."""
+    r = _rate([3.0] * 60 + [2.0] * 40 + [3.5] * 40 + [2.0] * 120)
+    (_, a), (known, b) = cycle_detections(r)
+    assert (b.peak_rate, b.first_cut) == (3.5, r.index[140])
+    assert (r.index[known] - a.first_cut).days >= 180 > (r.index[known - 1] - a.first_cut).days
 
 
 def _weekly_fund(weeks: int = 150) -> tuple[pd.Series, pd.Series]:

@@ -89,18 +89,20 @@ def cycle_detections(r: pd.Series) -> list[tuple[int, Cycle]]:
     ``m`` is :data:`CUT_SIZE` below its peak of the last 270 days, if ``m`` rose by
     :data:`HIKE_SIZE` or more from its low since the previous cycle started (a hiking phase in
     between, and at least 180 days after the last first cut; otherwise it is the same easing
-    continuing). ``first_cut`` is the first day of the first run of 5 days on which the rate
-    stayed 0.15 pp or more below that peak; ``peak`` the day of the peak;
-    ``hike_start`` the first day after the low before the peak when ``m`` was 0.2 pp above it.
+    continuing). A peak from before that low (an earlier easing's peak still inside the 270
+    days) is the same easing continuing too. ``first_cut`` is the first day of the first run of
+    5 days on which the rate stayed 0.15 pp or more below that peak; ``peak`` the day of the
+    peak; ``hike_start`` the first day after the low before the peak when ``m`` was 0.2 pp
+    above it.
     """
-    dates = r.index
+    dates = pd.DatetimeIndex(r.index).as_unit("ns")    # pandas 3 dates are often in us
     rate = r.to_numpy(dtype="float64")
     med = r.rolling(30, min_periods=20).median()
     m = med.to_numpy()
     hit = m <= med.rolling(270, min_periods=30).max().to_numpy() - CUT_SIZE
     out: list[Cycle] = []
     known: list[int] = []
-    last_start, low, rise = 0, np.inf, 0.0
+    last_start, low, low_at, rise = 0, np.inf, 0, 0.0
     m_list, hit_list = m.tolist(), hit.tolist()   # plain floats: a fast loop
     ns = dates.asi8.tolist()                      # and plain nanoseconds, not Timestamps
     min_gap = 180 * 86_400 * 10**9
@@ -108,7 +110,8 @@ def cycle_detections(r: pd.Series) -> list[tuple[int, Cycle]]:
         mi = m_list[i]
         if mi != mi:                                  # NaN: too early for the median
             continue
-        low = min(low, mi)
+        if mi < low:
+            low, low_at = mi, i
         rise = max(rise, mi - low)                    # the largest rise since the last cycle
         if not hit_list[i]:
             continue
@@ -116,14 +119,12 @@ def cycle_detections(r: pd.Series) -> list[tuple[int, Cycle]]:
             continue
         lo = max(0, i - 270)
         pk_pos = lo + int(np.nanargmax(m[lo: i + 1]))
-        if out and ns[pk_pos] <= out[-1].peak.value:
-            continue  # the same peak: this easing continues
+        if out and pk_pos <= low_at:
+            continue  # the peak is from before the hike: this easing continues
         pk = float(m[pk_pos])
         below = (rate[pk_pos: i + 1] <= pk - 0.15).astype(int)
         run5 = np.flatnonzero(np.convolve(below, np.ones(5, dtype=int), "valid") == 5)
         first_cut = dates[pk_pos + int(run5[0])] if run5.size else dates[i]
-        if out and first_cut <= out[-1].first_cut:
-            continue
         start = min(last_start, pk_pos)
         before = m[start: pk_pos + 1]
         low_pos = int(np.nanargmin(before))
@@ -131,7 +132,7 @@ def cycle_detections(r: pd.Series) -> list[tuple[int, Cycle]]:
         hike_start = dates[start + low_pos + int(up[0])] if up.size else dates[start]
         out.append(Cycle(hike_start, dates[pk_pos], first_cut, pk))
         known.append(i)
-        last_start, low, rise = i, m[i], 0.0
+        last_start, low, low_at, rise = i, m[i], i, 0.0
     return list(zip(known, out, strict=True))
 
 
