@@ -36,6 +36,19 @@ def test_rel_perf_matches_raw(bench, as_of, window):
     assert api.rel_perf(window, "IWM", [bench], as_of)[bench] == pytest.approx(expected, rel=1e-12)
 
 
+def test_rel_perf_series_for_scripts_matches_raw():
+    """The rolling series a script charts: every value from the raw closes, named for what it
+    is, from ``start`` on and nothing after ``as_of``."""
+    s, b = closes("IWM"), closes("QQQ")
+    got = api.rel_perf_series(21, "IWM", "QQQ", as_of="2024-07-16", start="2024-06-03")
+    days = [d for d in sorted(s) if d <= "2024-07-16" and d in b]
+    want = {d: (s[d] / s[days[i - 21]]) / (b[d] / b[days[i - 21]]) - 1
+            for i, d in enumerate(days) if d >= "2024-06-03"}
+    assert got.name == "relative_performance"
+    assert [d.strftime("%Y-%m-%d") for d in got.index] == list(want)
+    assert got.tolist() == pytest.approx(list(want.values()), rel=1e-12)
+
+
 def test_rel_perf_provenance_week():
     got = api.rel_perf(4, as_of="2024-07-16", benchmarks=["SPY"])["SPY"]
     assert got == pytest.approx(1.1044 / 1.0063 - 1, abs=2e-4)

@@ -198,8 +198,12 @@ def test_forward_returns_and_track_record_by_hand():
     rot = rows[("Rotation", 2)]
     assert rot.days == 4 and rot.runs == 1 and math.isnan(rot.se)  # one spell: no interval
     assert rot.mean == pytest.approx(fwd.iloc[:4].mean())
+    # days 0-3 look ahead +0.98%, +2%, exactly 0 (two days of 1.0) and -2%: a return of
+    # exactly zero is not a hit
+    assert fwd.iloc[2] == 0.0 and rot.hit_rate == 0.5
     every = rows[("All days", 2)]
     assert every.days == 8
+    assert every.hit_rate == 0.5 and rows[("Bobbling", 2)].hit_rate == 0.5  # day 6 is 0 too
     # Newey-West with h - 1 = 1 lag over the 8 known days: LRV = g0 + 2 * (1 - 1/2) * g1
     vals = fwd.iloc[:8].tolist()
     m = sum(vals) / 8

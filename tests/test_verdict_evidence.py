@@ -121,6 +121,20 @@ def test_path_from_the_first_day_dates_each_day_by_itself():
     assert {e.verdict for e in path} == {""}
 
 
+def test_the_first_day_with_a_verdict_has_it_from_a_single_call_too():
+    """The first verdict needs NULL_DAYS days for the null and then WARM_UP + 1 days of
+    p-values: it comes on day NULL_DAYS + WARM_UP - 1 (counted from 0), and asking for that
+    day alone, with no day to spare before it, gives the same evidence as the path."""
+    small, large = pair(np.random.default_rng(4), n=NULL_DAYS + WARM_UP + 10)
+    x = relative_log_returns(small, {"L": large})
+    path = evidence_path(x)
+    first = next(i for i, e in enumerate(path) if e.verdict)
+    assert first == NULL_DAYS + WARM_UP - 1
+    one = rotation_evidence(x.iloc[: first + 1])
+    assert one.verdict in STATES and one == path[first]
+    assert rotation_evidence(x.iloc[:first]).verdict == ""
+
+
 
 @pytest.fixture(scope="module")
 def etf_returns():
