@@ -93,6 +93,16 @@ def test_bad_yahoo_answers_are_refused(seeded, monkeypatch, damage, needle):
     pd.testing.assert_series_equal(seeded.series("IWM"), stored)
 
 
+def test_a_full_download_that_covers_less_than_is_stored_is_refused(seeded, monkeypatch):
+    """``--full`` asks for the whole history; an answer from 2026-06-01 only would replace
+    decades of stored prices: refused, the cache unchanged."""
+    install_fake_yahoo(monkeypatch, {"IWM": _recent(seeded)})
+    before = folder_digest(seeded.cache_dir)
+    result = seeded.update(tickers=["IWM"], full=True)
+    assert "a partial answer never replaces stored data" in result.failed["IWM"]
+    assert folder_digest(seeded.cache_dir) == before
+
+
 def test_a_real_jump_is_stored_when_the_user_confirms(seeded, monkeypatch):
     jump = _recent(seeded)
     jump = jump.where(jump.index != jump.index[-1], jump.iloc[-2] * 10)

@@ -279,6 +279,10 @@ def test_hiking_inflow_counts_from_the_first_week_of_flows():
     assert (e.hike_inflow_bn, e.hike_inflow_pct) == (4.0, 0.04)
     [late] = easing_cycles(flows.iloc[1:], [Cycle(idx[0], idx[4], idx[6], 5.0)])
     assert math.isnan(late.hike_inflow_bn)   # began before the data: not known, not 3.0
+    # a first cut on the second week of data is inside it; on the first week it is not (no
+    # week before it to measure from)
+    assert len(easing_cycles(flows, [Cycle(idx[0], idx[0], idx[1], 5.0)])) == 1
+    assert easing_cycles(flows, [Cycle(idx[0], idx[0], idx[0], 5.0)]) == []
 
 
 def test_cycles_known_on_a_date_are_those_found_from_that_dates_data_alone():

@@ -134,7 +134,7 @@ def test_read_user_csv_semicolons_decimal_commas_and_gaps(tmp_path):
      "(2024-07-16) or pass --day-first or --month-first"),
     ("Date,X\n16/07/2024,1\n07/17/2024,2\n", None,
      "mine.csv: dates mix day-first and month-first forms; write ISO dates (2024-07-16)"),
-    ("Date,X\n2024-07-10,1\nyesterday-and-today!,2\n", None,
+    ("Date,X\n2024-07-10,1\nyesterday-and-today!!!,2\n", None,   # 22 characters: 20 shown
      "mine.csv: row 3: 'yesterday-and-today!' is not a date (use 2024-07-16)"),
     ("Date,X\n2024-07-10,1\n2024-07-11,abcdefghijklmnopqrstuvwxyz\n", None,
      "mine.csv: row 3, column 'X': 'abcdefghijklmnopqrst' is not a number"),

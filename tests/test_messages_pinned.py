@@ -61,6 +61,9 @@ def test_anything_else_is_not_a_truth_value():
     with pytest.raises(ArgError) as info:
         as_bool("maybe", "with_reason", False)
     assert str(info.value) == "#VALUE! with_reason must be TRUE or FALSE (got 'maybe')"
+    with pytest.raises(ArgError) as info:      # the text as typed, not Python's repr of it
+        as_bool("don't\\", "with_reason", False)
+    assert str(info.value) == "#VALUE! with_reason must be TRUE or FALSE (got 'don't\\')"
     with pytest.raises(ArgError, match=r"must be TRUE or FALSE \(got 2\)$"):
         as_bool(2.0, "with_reason", False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -330,6 +331,19 @@ def test_a_corrupt_users_series_shows_in_status_with_no_rows(store, tmp_path):
     assert row.note.endswith("is corrupt (its checksum does not match: truncated or changed "
                              "outside xlsmallcap); no other copy; import its file again "
                              "(`xlsmallcap data import`)")
+
+
+def test_status_goes_on_after_a_corrupt_users_series(store, tmp_path):
+    """A corrupt series listed before the user's other series does not hide them."""
+    for name in ("ONE", "TWO"):
+        f = tmp_path / f"{name}.csv"
+        f.write_text(f"Date,{name}\n2024-01-02,1\n2024-01-03,2\n")
+        store.import_csv(f)
+    first, second = [s for s in store.available() if s in ("ONE", "TWO")]
+    store._file_of(first).write_bytes(b"\x00\x00")
+    rows = {r.id: r for r in store.status()}
+    assert rows[first].rows == 0 and "corrupt" in rows[first].note
+    assert (rows[second].rows, rows[second].last) == (2, date(2024, 1, 3))
 
 
 def test_a_stored_file_names_its_series_and_its_time_is_utc(store, monkeypatch):

@@ -9,7 +9,7 @@ from xlsmallcap.core.frame import AnalysisError
 INTERVALS = {0: None, 1: "W", 2: "M"}
 
 
-def history(prices: pd.Series, start: object, end: object, interval: int = 0) -> pd.Series:
+def history(prices: pd.Series, start: object, end: object, interval: int) -> pd.Series:
     """Observations from ``start`` to ``end`` inclusive.
 
     ``interval`` 0 keeps every observation; 1 (weekly) and 2 (monthly) keep the last
