@@ -320,7 +320,7 @@ def test_flow_effect_sums_the_weeks_after_not_the_week_itself():
     rel = pd.Series(rng.normal(0, 0.01, 300), index=idx)
     x = -flows["flow_pct"].to_numpy() * 100
     r = rel.to_numpy()
-    for h in (0, 1, 3):
+    for h in (0, 1, 3, 13):
         y = r if h == 0 else np.array([r[t + 1: t + h + 1].sum() if t + h < 300 else np.nan
                                        for t in range(300)])
         keep = ~np.isnan(y)
@@ -328,6 +328,14 @@ def test_flow_effect_sums_the_weeks_after_not_the_week_itself():
         got = flow_effect(flows, rel, horizon=h)
         assert got.n == 300 - h and got.horizon == h
         assert got.slope == pytest.approx(slope, rel=1e-9)
+        # Newey-West with max(h, floor(4 (n/100)^(2/9))) lags: 5 here, 13 for h = 13 (the
+        # overlapping sums share 12 weeks)
+        n, lags = 300 - h, max(h, 5)
+        xc = x[keep] - x[keep].mean()
+        u = xc * ((y[keep] - y[keep].mean()) - slope * xc)
+        lrv = u @ u / n + sum(2 * (1 - j / (lags + 1)) * (u[j:] @ u[:-j]) / n
+                              for j in range(1, lags + 1))
+        assert got.se == pytest.approx(math.sqrt(lrv / n) / (xc @ xc / n), rel=1e-9)
         assert got.correlation == pytest.approx(np.corrcoef(x[keep], y[keep])[0, 1], rel=1e-9)
 
 

@@ -301,7 +301,9 @@ def rotation_evidence(x: pd.DataFrame, rule: Rule = RULE) -> Evidence:
     dates = pd.DatetimeIndex(x.index)
     t = len(dates) - 1
     anchor = int(_anchors(dates)[t])
-    start = max(0, min(anchor + 1 - NULL_DAYS, t - WARM_UP + 1 - NULL_DAYS))
+    # the warm-up's p-values reach NULL_DAYS back from its first day; the month's null ends at
+    # ``anchor`` (a month holds fewer than WARM_UP rows), so it starts later than this
+    start = max(0, t - WARM_UP + 1 - NULL_DAYS)
     values = x.to_numpy(dtype="float64")[start:]
     return _evaluate_group(values, dates[start:], np.array([t - start]), anchor - start,
                            rule)[0]
