@@ -265,6 +265,34 @@ def test_risk_against_a_flat_benchmark_has_no_beta_and_no_warning():
     assert math.isnan(r.beta)
 
 
+def test_small_caps_moving_exactly_with_large_caps_have_no_rate_sensitivity_and_no_warning():
+    """The same prices on both legs: no relative move, so the slope on rate changes is 0 and
+    the correlation undefined (NaN), computed without a RuntimeWarning."""
+    import warnings
+
+    from xlsmallcap.core.rates import rate_sensitivity
+
+    days = pd.bdate_range("2024-01-01", periods=300)
+    rng = np.random.default_rng(8)
+    prices = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 300))), index=days)
+    rate = pd.Series(np.round(4 + np.cumsum(rng.normal(0, 0.05, 300)), 2), index=days)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        [r] = rate_sensitivity(prices, prices.copy(), {"R": rate}, window=252)
+    assert (r.beta, r.observations) == (0.0, 50) and math.isnan(r.correlation)  # 5-day steps
+
+
+def test_prices_read_cell_by_cell_are_cleaned_like_floats():
+    """A script that builds prices from cells (numbers and blanks, object dtype) gets the same
+    pair as from floats."""
+    from xlsmallcap.core.frame import aligned
+
+    days = pd.bdate_range("2024-07-15", periods=4)
+    cells = pd.Series([10.0, None, 11, 12.5], index=days, dtype=object)
+    other = pd.Series([5.0, 5.0, 6.0, 7.0], index=days)
+    assert aligned(cells, other)[0].tolist() == [10.0, 11.0, 12.5]
+
+
 def test_rotation_of_series_without_a_common_day_says_so():
     from xlsmallcap.core.rotation import rotation
 
