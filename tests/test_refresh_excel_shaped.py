@@ -131,6 +131,18 @@ def test_a_spill_into_a_users_cell_is_refused_like_excel(refreshed):
                                                         "overwrite Analysis!H4")
 
 
+def test_a_cell_holding_empty_text_does_not_block_a_spill(tmp_path):
+    """H4 holds "" (text of length 0, which Excel shows as a blank cell): the five rows spill
+    over it, as Excel's spill does."""
+    use_embedded_data()
+    sheet = SHEET.replace('<c r="H4" t="s"><v>1</v></c>',
+                          '<c r="H4" t="inlineStr"><is><t></t></is></c>')
+    assert sheet != SHEET
+    report, cells = refresh_sheet(tmp_path / "empty.xlsx", sheet)
+    assert ("Analysis", "H1") not in report.errors
+    assert float(cells["H4"][2]) == 45492.0          # 2024-07-19, the history's fourth day
+
+
 def test_a_circular_reference_is_reported_and_left_as_it_was(refreshed):
     _, report, cells = refreshed
     assert cells["K1"][2] == "11" and cells["K2"][2] == "12"
@@ -452,6 +464,21 @@ def test_defined_names_are_followed_to_their_cells_and_a_loop_of_names_is_named(
     assert float(cells["L1"][2]) == pytest.approx(rel(63))
     assert report.unreadable == {("Analysis", "M1"): "its name Loop leads back to itself"}
     assert cells["M1"][2] == "7"
+
+
+def test_a_name_for_a_row_of_cells_passes_the_whole_row(tmp_path):
+    """A defined name for one row of two cells (C3:D3, REL_PERF and 100 times it) hands a
+    formula both cells, not the first one."""
+    use_embedded_data()
+    names = ('<definedNames><definedName name="Pair">Analysis!$C$3:$D$3</definedName>'
+             '</definedNames>')
+    sheet = instead_of_l1('<c r="L1"><f>SUM(Pair)</f><v>42</v></c>')
+    book = tmp_path / "row.xlsx"
+    write_book(book, dict(PARTS, **{"xl/workbook.xml": WORKBOOK.replace(
+        "<calcPr", names + "<calcPr"), "xl/worksheets/sheet1.xml": sheet}))
+    report = refresh(book)
+    assert report.unreadable == {}
+    assert float(sheet_cells(book)["L1"][2]) == pytest.approx(101 * rel(5), rel=1e-12)
 
 
 def test_a_sheet_whose_name_holds_an_exclamation_mark_is_read(tmp_path):
