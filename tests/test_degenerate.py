@@ -35,6 +35,18 @@ def test_a_sub_window_longer_than_the_horizon_is_refused():
     assert str(info.value) == "sub_window must be <= horizon (got 11 > 10)"
 
 
+@pytest.mark.parametrize("kw, message", [
+    ({"lookback": 0}, "lookback must be a whole number of trading days >= 1 (got 0)"),
+    ({"sub_window": 2.5}, "sub_window must be a whole number of trading days >= 1 (got 2.5)"),
+])
+def test_persistence_names_the_window_that_is_wrong(kw, message):
+    from xlsmallcap.core.relative import persistence
+
+    with pytest.raises(AnalysisError) as info:
+        persistence(PRICES, PRICES, **kw)
+    assert str(info.value) == message
+
+
 def test_history_interval_must_be_one_of_three():
     with pytest.raises(AnalysisError) as info:
         history(PRICES, None, None, interval=3)
