@@ -230,3 +230,28 @@ def test_a_result_up_to_a_quarter_of_the_memo_is_kept_and_a_bigger_one_is_not():
     too_big = "x" * (10_000 // 4 - overhead + 100)
     memo.put(b"j" * 32, too_big)
     assert memo.get(b"j" * 32) == (False, None)
+
+
+def test_two_stores_with_the_same_version_never_share_an_answer(tmp_path, monkeypatch):
+    """Two stores without a cache (the same version stamp) on different snapshots, one ending
+    in 2005: a script that switches the process's store gets each store's own figure, never the
+    other's from the memo."""
+    import gzip
+    import shutil
+
+    from xlsmallcap import api
+    from xlsmallcap.data import store as store_mod
+    from xlsmallcap.data.csvio import csv_to_frame, frame_to_csv, gzip_bytes
+    from xlsmallcap.data.snapshot import snapshot_dir
+
+    folder = tmp_path / "snapshot"
+    shutil.copytree(snapshot_dir(), folder)
+    prices = csv_to_frame(gzip.decompress((folder / "prices.csv.gz").read_bytes()))
+    (folder / "prices.csv.gz").write_bytes(gzip_bytes(frame_to_csv(prices.loc[:"2005-12-30"])))
+    old = store_mod.DataStore(cache_dir=tmp_path / "a", snapshot_folder=folder)
+    new = store_mod.DataStore(cache_dir=tmp_path / "b")
+    assert old.version() == new.version()
+    for st in (new, old, new):
+        monkeypatch.setattr(store_mod, "_DEFAULT", st)
+        assert udfs.REL_PERF(63.0, "IWM", "SPY", None) == \
+            pytest.approx(api.rel_perf(63, "IWM", ["SPY"], store=st)["SPY"], rel=1e-12)
