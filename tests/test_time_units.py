@@ -1,10 +1,12 @@
-"""No figure depends on the time unit of the dates it is given.
+"""No figure depends on the form of the dates it is given.
 
 pandas 3 builds dates in microseconds (``pd.date_range``, ``pd.to_datetime``), the store in
 nanoseconds. A script handing its own series to the core, or a future reader, must get the same
 answer: the cycle detection once compared microseconds with nanoseconds and found only the first
 easing cycle. Here every series the store hands out is given in microseconds instead, and every
 figure of the report and of the chart and table functions is compared with the usual one.
+A script's own series handed to ``api.rotation_of`` may also come out of order or in New York
+time (the same prices: the same answer) or with a date twice (refused: it cannot be guessed).
 """
 
 from __future__ import annotations
@@ -59,3 +61,37 @@ def test_figures_do_not_depend_on_the_time_unit_of_the_dates(name):
     excel.clear_memo()
     api._DERIVED.clear()
     assert _shown(CALLS[name](micro)) == want
+
+
+def _iwm_and_benchmarks():
+    from xlsmallcap.data.store import use_embedded_data
+
+    st = use_embedded_data()
+    small = st.series("IWM").loc[:AS_OF]
+    return small, {b: st.series(b).loc[:AS_OF] for b in ("SPY", "QQQ", "DIA")}
+
+
+def test_a_scripts_series_in_any_order_or_time_zone_gives_the_same_rotation():
+    """Rows out of order or dates in New York time are the same prices: the same test."""
+    import numpy as np
+
+    small, benches = _iwm_and_benchmarks()
+    usual = repr(api.rotation_of(small, benches))
+    shuffled = small.iloc[np.random.default_rng(0).permutation(small.size)]
+    assert repr(api.rotation_of(shuffled, benches)) == usual
+    ny = small.set_axis(small.index.tz_localize("America/New_York"))
+    assert repr(api.rotation_of(ny, benches)) == usual
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda s: pd.concat([s, s.iloc[-3:] * 1.01]), "small has the date 2024-07-12 twice"),
+    (lambda s: s.reset_index(drop=True), "small must be indexed by dates (got RangeIndex)"),
+])
+def test_a_scripts_series_with_a_date_twice_or_no_dates_is_refused(damage, message):
+    """Two prices for one day cannot be read as one: refused, never a silent other answer."""
+    from xlsmallcap.core.frame import AnalysisError
+
+    small, benches = _iwm_and_benchmarks()
+    with pytest.raises(AnalysisError) as info:
+        api.rotation_of(damage(small), benches)
+    assert str(info.value) == message

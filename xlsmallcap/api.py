@@ -32,7 +32,7 @@ from xlsmallcap.core.flows import (
     weekly_relative_returns,
     window_flow,
 )
-from xlsmallcap.core.frame import AnalysisError, upto
+from xlsmallcap.core.frame import AnalysisError, dated, upto
 from xlsmallcap.core.quadrant import quadrant, quadrant_trail
 from xlsmallcap.core.rates import Sensitivity, rate_sensitivity
 from xlsmallcap.core.relative import (
@@ -119,6 +119,8 @@ def rotation_of(small: pd.Series, benchmarks: dict[str, pd.Series], as_of: objec
     """The rotation test on given series (tickers already resolved, or a user's own ranges);
     funding from money-fund net flows public on ``as_of``, QQQ where there are none."""
     st = _store(store)
+    small = dated(small, "small")
+    benchmarks = {k: dated(v, str(k)) for k, v in benchmarks.items()}
 
     def compute() -> RotationResult:
         # The flows of the day the figures are for: as_of, or else the last day the series

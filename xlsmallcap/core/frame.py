@@ -32,6 +32,24 @@ def upto(s: pd.Series | pd.DataFrame, as_of: object = None):
     return s.loc[: pd.Timestamp(as_of)]
 
 
+def dated(s: pd.Series, name: str) -> pd.Series:
+    """A caller's own series as the analytics read it: dated, each date once, in order.
+
+    A time zone is dropped (each observation keeps its local date). Raises
+    :class:`AnalysisError` naming ``name`` when the index is not dates or holds a date twice
+    (two prices for one day: which one is meant cannot be guessed).
+    """
+    idx = s.index
+    if not isinstance(idx, pd.DatetimeIndex):
+        raise AnalysisError(f"{name} must be indexed by dates (got {type(idx).__name__})")
+    if idx.tz is not None:
+        s = s.set_axis(idx.tz_localize(None))
+    if s.index.has_duplicates:
+        day = s.index[s.index.duplicated()][0]
+        raise AnalysisError(f"{name} has the date {day:%Y-%m-%d} twice")
+    return s if s.index.is_monotonic_increasing else s.sort_index()
+
+
 def clean(s: pd.Series) -> pd.Series:
     """Drop NaN and non-positive prices (gaps and bad ticks are skipped, not filled)."""
     v = s.to_numpy(dtype="float64", copy=False)
