@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -137,6 +138,54 @@ def test_a_reader_in_another_process_sees_whole_series_and_new_generations(seede
     out, _ = reader.communicate(timeout=120)
     generations, bad = map(int, out.split())
     assert bad == 0 and generations >= 2     # never torn, and newer generations picked up
+
+
+def test_a_file_removed_between_the_look_and_the_read_is_looked_for_again(seeded, monkeypatch):
+    """The reader has found A1's file; before it reads the bytes, another process commits a
+    new generation and removes that file. The reader looks again and returns the new data: no
+    "corrupt" note, no error (under load the reader in another process once hit this)."""
+    reader = DataStore(cache_dir=seeded.cache_dir)
+    reader._meta()                                   # the manifest of the first generation
+    old = reader._file_of("A1")
+    real = Path.read_bytes
+    done = []
+
+    def commit_first(path: Path) -> bytes:
+        if path == old and not done:
+            done.append(True)
+            writer = DataStore(cache_dir=seeded.cache_dir)
+            with writer._locked():
+                writer._commit(dict([writer._stage("A1", _frame(300.0), "csv")]))
+            assert not old.exists()
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", commit_first)
+    assert reader.series("A1").iloc[0] == 300.0 and done
+    assert reader.problems == {}
+
+
+def test_a_file_replaced_at_every_read_ends_in_a_message_not_a_corrupt_note(seeded, monkeypatch):
+    """A writer that replaces A1 between every look and read (six times running): the reader
+    gives up with a message to try again, and does not call good data corrupt."""
+    reader = DataStore(cache_dir=seeded.cache_dir)
+    real = Path.read_bytes
+    commits = []
+
+    def commit_each_time(path: Path) -> bytes:
+        if path.name.startswith("A1"):
+            writer = DataStore(cache_dir=seeded.cache_dir)
+            with writer._locked():
+                writer._commit(dict([writer._stage("A1", _frame(400.0 + len(commits)),
+                                                   "csv")]))
+            commits.append(path)
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", commit_each_time)
+    with pytest.raises(store_mod.DataError) as info:
+        reader.series("A1")
+    assert str(info.value) == ("the stored data for A1 keeps changing while it is read; "
+                               "try again")
+    assert len(commits) == 6 and "A1" not in reader.problems
 
 
 def test_a_new_generation_committed_within_the_same_clock_tick_is_found(seeded):

@@ -284,7 +284,7 @@ class DataStore:
             self._groups[info.group] = load_group(info.group, self.snapshot_folder)
         return self._groups[info.group][sid].dropna()
 
-    def _load(self, sid: str, retry: bool = True) -> tuple[pd.Series, str]:
+    def _load(self, sid: str, retries: int = 5) -> tuple[pd.Series, str]:
         meta = self._meta()
         path = self._file_of(sid, meta)
         try:
@@ -295,10 +295,10 @@ class DataStore:
         hit = self._memo.get(sid)
         if hit is not None and hit[0] == key:
             return hit[1], hit[2]
-        if path is not None and mtime < 0 and retry:
+        if path is not None and mtime < 0 and retries:
             # another process committed a newer generation and removed this file: look again
             self._meta_cache = None
-            return self._load(sid, retry=False)
+            return self._load(sid, retries - 1)
         s: pd.Series | None = None
         source = "snapshot"
         if mtime >= 0:
@@ -316,6 +316,12 @@ class DataStore:
                     raise ValueError("non-positive prices")
                 source = entry.get("source", "cache")
                 self.problems.pop(sid, None)
+            except FileNotFoundError:
+                if retries:   # removed by a newer generation after the stat: look again
+                    self._meta_cache = None
+                    return self._load(sid, retries - 1)
+                raise DataError(f"the stored data for {sid} keeps changing while it is read; "
+                                "try again") from None
             except (OSError, ValueError, UnicodeDecodeError) as exc:
                 fix = ("using the snapshot; `xlsmallcap data update` rebuilds it" if sid in BY_ID
                        else "no other copy; import its file again (`xlsmallcap data import`)")
