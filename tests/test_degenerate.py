@@ -47,6 +47,51 @@ def test_persistence_names_the_window_that_is_wrong(kw, message):
     assert str(info.value) == message
 
 
+def _window_calls():
+    from xlsmallcap.core.flows import stickiness
+    from xlsmallcap.core.quadrant import quadrant_trail
+    from xlsmallcap.core.rates import rate_sensitivity
+    from xlsmallcap.core.relative import (
+        relative_performance,
+        relative_strength,
+        rolling_relative_performance,
+        total_return,
+    )
+    from xlsmallcap.core.risk import risk
+    from xlsmallcap.core.rotation import rotation
+
+    p, r = PRICES, PRICES.pct_change().dropna()
+    flows = pd.DataFrame({"assets": 100.0, "flow": 1.0, "flow_pct": 0.01}, index=DAYS)
+    return {
+        "surge_days": lambda v: base_rate(r, surge_days=v),
+        "horizon": lambda v: base_rate(r, horizon=v),
+        "sub_window": lambda v: base_rate(r, sub_window=v),
+        "weeks": lambda v: stickiness(flows, [], weeks=v),
+        "ratio_window": lambda v: quadrant_trail(p, p, ratio_window=v),
+        "momentum_window": lambda v: quadrant_trail(p, p, momentum_window=v),
+        "window (rates)": lambda v: rate_sensitivity(p, p, {"R": p}, window=v),
+        "step": lambda v: rate_sensitivity(p, p, {"R": p}, step=v),
+        "window (relative)": lambda v: relative_performance(p, p, v),
+        "window (total)": lambda v: total_return(p, v),
+        "window (rolling)": lambda v: rolling_relative_performance(p, p, v),
+        "ma_window": lambda v: relative_strength(p, p, ma_window=v),
+        "window (risk)": lambda v: risk(p, p, window=v),
+        "lookback": lambda v: rotation(p, {"SPY": p}, p, lookback=v),
+        "short_window": lambda v: rotation(p, {"SPY": p}, p, short_window=v),
+    }
+
+
+@pytest.mark.parametrize("arg", list(_window_calls()))
+def test_every_window_argument_of_the_core_is_named_when_it_is_wrong(arg):
+    """0 is never a window: the message names the argument, its unit and the least allowed."""
+    name = arg.split(" ")[0]
+    unit = "weeks" if name == "weeks" else "trading days"
+    least = 2 if arg in ("horizon", "ratio_window", "window (rates)", "window (risk)") else 1
+    with pytest.raises(AnalysisError) as info:
+        _window_calls()[arg](0)
+    assert str(info.value) == f"{name} must be a whole number of {unit} >= {least} (got 0)"
+
+
 def test_history_interval_must_be_one_of_three():
     with pytest.raises(AnalysisError) as info:
         history(PRICES, None, None, interval=3)
