@@ -128,7 +128,7 @@ def rotation_of(small: pd.Series, benchmarks: dict[str, pd.Series], as_of: objec
         ends = [s.index[-1] for s in (small, *benchmarks.values()) if len(s)]
         when = as_of if as_of is not None else (min(ends) if ends else None)
         f = flows(when, st)
-        pct = stickiness(f, [], FUNDING_WEEKS, when).value if len(f) else float("nan")
+        pct = stickiness(f, [], FUNDING_WEEKS, when).value if len(f) else np.nan
         return rotation(small, benchmarks, st.public(growth, when), lookback, short_window,
                         as_of, flow_percentile=pct)
 
@@ -201,7 +201,7 @@ def cash_flows(weeks: int = 13, as_of: object = None, store: DataStore | None = 
     last week used)."""
     f = flows(as_of, store)
     if f.shape[0] < weeks + 1:
-        return float("nan"), float("nan"), f.index[-1] if len(f) else pd.NaT
+        return np.nan, np.nan, f.index[-1] if len(f) else pd.NaT
     bn, pct = window_flow(f, f.index[-1 - weeks], f.index[-1])
     return bn, pct, f.index[-1]
 
@@ -244,10 +244,10 @@ def total_money_funds(as_of: object = None, store: DataStore | None = None
     st = _store(store)
     total = st.public(TOTAL_MMF, as_of).dropna()
     if total.empty:
-        return float("nan"), pd.NaT, float("nan")
+        return np.nan, pd.NaT, np.nan
     quarter, value = total.index[-1], float(total.iloc[-1]) / 1000.0   # millions -> billions
     retail = st.series(MMF_WEEKLY).loc[:quarter + pd.offsets.QuarterEnd(0)]
-    share = float(retail.iloc[-1]) / value if retail.size and value > 0 else float("nan")
+    share = float(retail.iloc[-1]) / value if retail.size and value > 0 else np.nan
     return value, quarter, share
 
 

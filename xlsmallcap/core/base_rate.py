@@ -82,7 +82,7 @@ def base_rate(smb: pd.Series, surge_days: int = 5, threshold: float = 0.03, hori
     if not np.isfinite(threshold) or threshold <= -1:
         raise AnalysisError(f"threshold must be a number above -100% (got {threshold!r})")
     r = upto(smb.dropna(), as_of)
-    nan = float("nan")
+    nan = np.nan
     if r.size < sd + 1:
         return BaseRateResult(pd.NaT if r.empty else r.index[-1], nan, 0, 0, nan, nan, nan,
                               nan, float(threshold), sd, hz, pd.NaT, nan, nan, 0, 0, nan, nan,

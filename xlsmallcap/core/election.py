@@ -49,7 +49,7 @@ def election_vol(market_percent: pd.Series, as_of: object = None) -> ElectionVol
              and pd.Timestamp(year=int(y), month=10, day=31) <= last_day]
     vol = by_year.std(ddof=1).loc[years] * np.sqrt(252.0)
     is_election = np.array([y % 4 == 0 for y in years])
-    nan = float("nan")
+    nan = np.nan
     if is_election.sum() < 3 or (~is_election).sum() < 3:
         return ElectionVol(nan, nan, int(is_election.sum()), int((~is_election).sum()), nan,
                            nan, int(years[-1]) if years else 0)

@@ -248,7 +248,7 @@ def _runs(ends: list[int], inputs: tuple, rule: Rule) -> list[tuple[int, int]]:
 def _evaluate_group(x: np.ndarray, dates: pd.DatetimeIndex, days: np.ndarray, anchor: int,
                     rule: Rule) -> list[Evidence]:
     """Evidence for ``days`` that share one null (their month's anchor)."""
-    nan = float("nan")
+    nan = np.nan
     lo, hi = max(0, int(days[0]) - WARM_UP), int(days[-1]) + 1
     stamps = list(dates[lo:hi])   # boxed once: scalar indexing of an index is slow
     empty = {int(d): Evidence(stamps[int(d) - lo], "", pd.NaT, False, nan, nan, nan, nan, nan,

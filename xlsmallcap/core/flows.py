@@ -142,7 +142,7 @@ def window_flow(flows: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
     f = flows.loc[(flows.index > start) & (flows.index <= end)]
     base = flows["assets"].loc[:start]
     if f.empty or base.empty:
-        return float("nan"), float("nan")
+        return np.nan, np.nan
     total = float(np.nansum(f["flow"].to_numpy()))
     return total, total / float(base.iloc[-1])
 
@@ -179,7 +179,7 @@ def stickiness(flows: pd.DataFrame, cycles: list[Cycle], weeks: int = 52,
     """
     w = check_window(weeks, "weeks", unit="weeks")
     f = upto(flows, as_of)
-    nan = float("nan")
+    nan = np.nan
     if f.shape[0] < w:   # not one window of w weeks yet
         return Stickiness(pd.NaT if f.empty else f.index[-1], nan, nan, nan, 0, w, nan, nan,
                           None)
@@ -240,19 +240,19 @@ def easing_cycles(flows: pd.DataFrame, cycles: list[Cycle], as_of: object = None
         if c.first_cut <= f.index[0] or c.first_cut > end:
             continue
         hike_bn, hike_pct = window_flow(f, c.hike_start, c.peak) \
-            if c.hike_start >= f.index[0] else (float("nan"), float("nan"))
+            if c.hike_start >= f.index[0] else (np.nan, np.nan)
         after = {}
         for h in horizons:
             stop = c.first_cut + pd.Timedelta(weeks=h)
             after[h] = window_flow(f, c.first_cut, stop) if stop <= end \
-                else (float("nan"), float("nan"))
+                else (np.nan, np.nan)
         weeks = int(min((end - c.first_cut).days // 7, max(horizons)))
         now_bn, now_pct = window_flow(f, c.first_cut, c.first_cut + pd.Timedelta(weeks=weeks))
         earlier = [window_flow(f, e.cycle.first_cut,
                                e.cycle.first_cut + pd.Timedelta(weeks=weeks))[1]
                    for e in out]
         earlier = [x for x in earlier if np.isfinite(x)]
-        pct = float("nan")
+        pct = np.nan
         if earlier and np.isfinite(now_pct):
             arr = np.array(earlier)
             pct = float((np.sum(arr < now_pct) + 0.5 * np.sum(arr == now_pct)) / arr.size)
@@ -325,7 +325,7 @@ def flow_effect(flows: pd.DataFrame, relative: pd.Series, horizon: int = 0,
     xs, ys = x[keep].to_numpy(), y[keep].to_numpy()
     lags = max(horizon, newey_west_lags(xs.size))
     est = hac_slope(ys, xs, lags=lags)
-    corr = float(np.corrcoef(xs, ys)[0, 1]) if xs.size > 2 else float("nan")
+    corr = float(np.corrcoef(xs, ys)[0, 1]) if xs.size > 2 else np.nan
     return FlowEffect(est.value, est.se, est.value - Z95 * est.se, est.value + Z95 * est.se,
                       est.t, corr, int(xs.size), horizon, mask is not None)
 

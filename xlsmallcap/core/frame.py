@@ -82,5 +82,5 @@ def aligned(*prices: pd.Series, as_of: object = None) -> pd.DataFrame:
 def window_return(values: np.ndarray, window: int) -> float:
     """``values[-1] / values[-1 - window] - 1``; NaN when there are not ``window + 1`` values."""
     if values.size < window + 1:
-        return float("nan")
+        return np.nan
     return float(values[-1] / values[-1 - window] - 1.0)

@@ -48,6 +48,6 @@ def quadrant(small: pd.Series, bench: pd.Series, ratio_window: int = 63,
     """(quadrant, ratio, momentum) at ``as_of``; ("", NaN, NaN) without enough history."""
     trail = quadrant_trail(small, bench, ratio_window, momentum_window, as_of)
     if trail.empty:
-        return "", float("nan"), float("nan")
+        return "", np.nan, np.nan
     last = trail.iloc[-1]
     return str(last["quadrant"]), float(last["ratio"]), float(last["momentum"])

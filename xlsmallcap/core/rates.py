@@ -27,11 +27,11 @@ class Sensitivity:
     beta: float
     correlation: float
     observations: int
-    se: float = float("nan")
+    se: float = np.nan
 
     @property
     def t(self) -> float:
-        return self.beta / self.se if np.isfinite(self.se) and self.se > 0 else float("nan")
+        return self.beta / self.se if np.isfinite(self.se) and self.se > 0 else np.nan
 
     @property
     def significant(self) -> bool:
@@ -73,9 +73,9 @@ def rate_sensitivity(small: pd.Series, large: pd.Series, rates: Mapping[str, pd.
         ok = np.isfinite(x) & np.isfinite(dy)
         xs, ys = x[ok], dy[ok]
         if xs.size < 3 or np.sum(np.abs(ys) >= MIN_MOVE) < MIN_MOVES:
-            out.append(Sensitivity(name, float("nan"), float("nan"), int(xs.size)))
+            out.append(Sensitivity(name, np.nan, np.nan, int(xs.size)))
             continue
         est = hac_slope(xs, ys)
-        corr = float(np.corrcoef(xs, ys)[0, 1]) if np.std(xs) > 0 else float("nan")
+        corr = float(np.corrcoef(xs, ys)[0, 1]) if np.std(xs) > 0 else np.nan
         out.append(Sensitivity(name, est.value, corr, int(xs.size), est.se))
     return out

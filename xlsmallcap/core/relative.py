@@ -77,7 +77,7 @@ def persistence(small: pd.Series, bench: pd.Series, lookback: int = 63, sub_wind
     sw = check_window(sub_window, "sub_window")
     rp = rolling_relative_performance(small, bench, sw, as_of=as_of).to_numpy()
     if rp.size < lb + sw + 1:
-        return float("nan")
+        return np.nan
     return float(np.mean(rp[-lb:] > 0.0))
 
 

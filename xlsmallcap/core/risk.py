@@ -26,7 +26,7 @@ class RiskResult:
 def max_drawdown(prices: np.ndarray) -> float:
     """Largest peak-to-trough fall, ``min(P_t / max(P_0..P_t) - 1)`` (<= 0); NaN if empty."""
     if prices.size == 0:
-        return float("nan")
+        return np.nan
     return float(np.min(prices / np.maximum.accumulate(prices) - 1.0))
 
 
@@ -42,7 +42,7 @@ def risk(small: pd.Series, large: pd.Series, window: int = 63, as_of: object = N
     """
     w = check_window(window, minimum=2)
     df = aligned(small, large, as_of=as_of)
-    nan = float("nan")
+    nan = np.nan
     last = df.index[-1] if len(df) else pd.NaT
     if len(df) < w + 1:
         return RiskResult(last, nan, nan, nan, nan, nan, w)

@@ -68,14 +68,14 @@ def funding_score(growth_return: float) -> float:
     everything, the diversification story). NaN in, NaN out.
     """
     if not np.isfinite(growth_return):
-        return float("nan")
+        return np.nan
     return float(np.clip(0.5 - growth_return / (2 * FUNDING_SPAN), 0.0, 1.0))
 
 
 def magnitude_score(rel: float) -> float:
     """``clip(rel / 10%, 0, 1)``: 10% relative outperformance earns full marks; NaN stays NaN."""
     if not np.isfinite(rel):
-        return float("nan")
+        return np.nan
     return float(np.clip(rel / FULL_MAGNITUDE, 0.0, 1.0))
 
 
@@ -83,7 +83,7 @@ def score_components(persist: float, rel: float, beaten_share: float, funding: f
     """``100 * (0.45 P + 0.25 clip(rel / 10%, 0, 1) + 0.15 B + 0.15 F)``; NaN if any is NaN."""
     parts = [persist, rel, beaten_share, funding]
     if not all(np.isfinite(parts)):
-        return float("nan")
+        return np.nan
     return 100.0 * (WEIGHTS["persistence"] * persist + WEIGHTS["magnitude"] * magnitude_score(rel)
                     + WEIGHTS["breadth"] * beaten_share + WEIGHTS["funding"] * funding)
 
@@ -163,7 +163,7 @@ def rotation(small: pd.Series, benchmarks: Mapping[str, pd.Series], growth: pd.S
     r_lb = float(np.mean(rel_lb))
     r_sh = float(np.mean(rel_sh))
     beaten = int(sum(1 for r in rel_lb if np.isfinite(r) and r > 0))
-    share = beaten / len(bench) if all(np.isfinite(rel_lb)) else float("nan")
+    share = beaten / len(bench) if all(np.isfinite(rel_lb)) else np.nan
     g_ret = total_return(g, sw)
     f = funding_score(g_ret)
     if flow_percentile is not None and np.isfinite(flow_percentile):

@@ -71,7 +71,7 @@ class Estimate:
 
     @property
     def t(self) -> float:
-        return self.value / self.se if self.se > 0 and math.isfinite(self.se) else float("nan")
+        return self.value / self.se if self.se > 0 and math.isfinite(self.se) else np.nan
 
     @property
     def low(self) -> float:
@@ -87,7 +87,7 @@ class Estimate:
         return math.isfinite(self.t) and abs(self.t) >= 2.0
 
 
-NAN_ESTIMATE = Estimate(float("nan"), float("nan"), 0)
+NAN_ESTIMATE = Estimate(np.nan, np.nan, 0)
 
 
 def _bartlett_long_run(u: np.ndarray, lags: int) -> float:
@@ -110,7 +110,7 @@ def hac_mean(x: np.ndarray, lags: int | None = None) -> Estimate:
     v = v[np.isfinite(v)]
     n = v.size
     if n < 3:
-        return Estimate(float("nan"), float("nan"), n)
+        return Estimate(np.nan, np.nan, n)
     q = newey_west_lags(n) if lags is None else max(0, int(lags))
     m = float(v.mean())
     lrv = max(_bartlett_long_run(v - m, q), 0.0)
@@ -130,7 +130,7 @@ def cluster_mean_se(x: np.ndarray, groups: np.ndarray) -> float:
     v, g = v[ok], g[ok]
     labels = np.unique(g)
     if labels.size < 2:
-        return float("nan")
+        return np.nan
     dev = v - v.mean()
     sums = np.array([dev[g == k].sum() for k in labels])
     return float(np.sqrt(sums @ sums) / v.size)
@@ -149,11 +149,11 @@ def hac_slope(y: np.ndarray, x: np.ndarray, lags: int | None = None) -> Estimate
     ya, xa = ya[ok], xa[ok]
     n = ya.size
     if n < 3:
-        return Estimate(float("nan"), float("nan"), n)
+        return Estimate(np.nan, np.nan, n)
     xc = xa - xa.mean()
     sxx = float(xc @ xc) / n
     if sxx <= 0:
-        return Estimate(float("nan"), float("nan"), n)
+        return Estimate(np.nan, np.nan, n)
     beta = float(xc @ (ya - ya.mean())) / n / sxx
     resid = (ya - ya.mean()) - beta * xc
     q = newey_west_lags(n) if lags is None else max(0, int(lags))
@@ -168,7 +168,7 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     stays inside [0, 1] and is honest for small ``n`` and for ``p`` near 0 or 1.
     """
     if n <= 0:
-        return float("nan"), float("nan")
+        return np.nan, np.nan
     p = successes / n
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom

@@ -52,7 +52,7 @@ class TrackRow:
 
     @property
     def edge_t(self) -> float:
-        return self.edge / self.se if self.se > 0 else float("nan")
+        return self.edge / self.se if self.se > 0 else np.nan
 
 
 def forward_relative_returns(x: pd.DataFrame, horizon: int) -> pd.Series:
@@ -75,7 +75,7 @@ def stability(verdicts: pd.Series) -> tuple[float, float, int]:
     """(changes per year of 252 trading days, median run in trading days, days)."""
     v = verdicts.to_numpy()
     if v.size == 0:
-        return float("nan"), float("nan"), 0
+        return np.nan, np.nan, 0
     changes = np.flatnonzero(v[1:] != v[:-1])
     runs = np.diff(np.concatenate([[0], changes + 1, [v.size]]))
     return changes.size / (v.size / 252.0), float(np.median(runs)), int(v.size)
@@ -102,8 +102,8 @@ def track_record(x: pd.DataFrame, verdicts: pd.Series, horizons: Sequence[int] =
             se = est.se
             if name != ALL_DAYS:
                 se = max(se, cluster_mean_se(values, spell)) if np.unique(spell).size > 1 \
-                    else float("nan")
-            hit = float(np.mean(values > 0)) if values.size else float("nan")
+                    else np.nan
+            hit = float(np.mean(values > 0)) if values.size else np.nan
             rows.append(TrackRow(name, h, int(values.size), int(np.unique(spell).size), est.value,
                                  se, hit, est.value - base.value))
     return rows
