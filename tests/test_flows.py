@@ -91,6 +91,19 @@ def test_a_level_break_is_eight_robust_standard_deviations(jump, is_break):
     assert math.isnan(f["flow"].iloc[-1]) == is_break
 
 
+@pytest.mark.parametrize(("weeks_before", "is_break"), [(51, False), (52, True), (60, True)])
+def test_a_level_break_is_found_from_the_53rd_week_of_data(weeks_before, is_break):
+    """The break rule needs half a year of changes for the median and half a year of
+    deviations from it for the MAD: a +10% reclassification after 52 weekly changes of +-0.4%
+    is a break (not 10% of new money); after 51 there is not yet enough history to tell."""
+    logd = np.r_[np.tile([0.004, -0.004], 30)[:weeks_before], 0.1]
+    weeks = pd.date_range("2023-01-06", periods=logd.size + 1, freq="W-FRI")
+    assets = pd.Series(1000 * np.exp(np.r_[0.0, np.cumsum(logd)]), index=weeks)
+    f = net_flows(assets, pd.Series(0.0, index=weeks))
+    assert f["break"].tolist() == [False] * weeks_before + [is_break]
+    assert math.isnan(f["flow"].iloc[-1]) == is_break
+
+
 def test_interest_is_not_new_money():
     # mid-2024: about $1.8tn earning 5.4% a year is about $1.9bn of interest a week
     f = api.flows().loc["2024-06-10"]
