@@ -162,6 +162,19 @@ def test_verdict_does_not_depend_on_where_the_series_starts(etf_returns, cut, dr
     trimmed = x.iloc[max(0, min(drop, len(x) - keep)):]
     assert rotation_evidence(trimmed) == rotation_evidence(x)
 
+def test_a_verdict_held_through_the_whole_warm_up_is_dated_by_its_first_day(etf_returns):
+    """IWM vs SPY/QQQ/DIA on 2022-09-15: Bobbling on every day of the warm-up, so "since" is
+    the warm-up's first day, WARM_UP trading days back (2022-03-16), and the reason says
+    "since before" it."""
+    from xlsmallcap import api
+
+    x = etf_returns.loc[:"2022-09-15"]
+    e = rotation_evidence(x)
+    assert (e.verdict, e.held_all_warm_up) == ("Bobbling", True)
+    assert e.since == x.index[-1 - WARM_UP] == pd.Timestamp("2022-03-16")
+    assert "since before 2022-03-16" in api.rotation_score(as_of="2022-09-15").reason
+
+
 
 def test_path_equals_single_calls(etf_returns):
     """The path reuses the previous day's run once two runs meet; every day must still equal

@@ -281,7 +281,7 @@ def _evaluate_group(x: np.ndarray, dates: pd.DatetimeIndex, days: np.ndarray, an
         first = j - WARM_UP
         out.append(Evidence(
             as_of=stamps[j], verdict=STATES[state],
-            since=stamps[first + since] if since >= 0 else stamps[first],
+            since=stamps[first + max(since, 0)],   # since < 0: held the whole warm-up
             held_all_warm_up=since < 0,
             p_small=float(pu[j]), p_return=float(p_r_up[j]), p_persistence=float(p_p_up[j]),
             p_large=float(pdn[j]), p_short_up=float(su[j]), p_short_down=float(sd[j]),
