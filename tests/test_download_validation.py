@@ -134,6 +134,10 @@ def _days(values, start="2024-07-01"):
     ("price", [100.0, 250.0], "^TNX: the answer moves +150% from 2024-07-01 to 2024-07-02; "
                               "if that is real, run again with --accept-jumps"),
     ("mmf", [0.0, 5.0, 0.0], "^TNX: the answer has zero or negative fund assets"),
+    # below 1 too: a fund of $0.5bn that empties, a price of 50 cents that jumps tenfold
+    ("mmf", [0.0, 0.5, 0.0, 2.0], "^TNX: the answer has zero or negative fund assets"),
+    ("price", [0.5, 5.0], "^TNX: the answer moves +900% from 2024-07-01 to 2024-07-02; "
+                          "if that is real, run again with --accept-jumps"),
 ])
 def test_check_series_refusals(kind, values, message):
     from xlsmallcap.data.validate import check_series
