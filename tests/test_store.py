@@ -333,6 +333,17 @@ def test_a_corrupt_users_series_shows_in_status_with_no_rows(store, tmp_path):
                              "(`xlsmallcap data import`)")
 
 
+def test_describe_gives_the_catalogs_words_a_stored_description_or_the_name(store, tmp_path):
+    f = tmp_path / "mine.csv"
+    f.write_text("Date,MINE\n2024-01-02,1\n2024-01-03,2\n")
+    store.import_csv(f)
+    with store._locked():
+        store._commit(dict([store._stage("OWN", store.series("MINE"), "csv")]))
+    assert store.describe("iwm") == "iShares Russell 2000 ETF (small caps)"
+    assert (store.describe("mine"), store.describe("OWN")) == ("imported from mine.csv", "OWN")
+    assert store.describe("NOSUCH") == "NOSUCH"
+
+
 def test_status_goes_on_after_a_corrupt_users_series(store, tmp_path):
     """A corrupt series listed before the user's other series does not hide them."""
     for name in ("ONE", "TWO"):

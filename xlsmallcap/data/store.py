@@ -405,6 +405,8 @@ class DataStore:
         return self._load(normalize_id(name))[1]
 
     def describe(self, name: str) -> str:
+        """What the series is: the catalog's words, the description stored with a user's
+        series, or else its name (a series stored without one, or a name nobody stored)."""
         sid = normalize_id(name)
         info = BY_ID.get(sid)
         if info is not None:
