@@ -49,6 +49,22 @@ def test_rel_perf_series_for_scripts_matches_raw():
     assert got.tolist() == pytest.approx(list(want.values()), rel=1e-12)
 
 
+@pytest.mark.parametrize("start, end", [("2024-07-01", "2024-07-31"), ("2025-01-02", "2025-05-30")])
+def test_french_size_pair_matches_raw(start, end):
+    """The French pair behind the long track record: small = deciles 1-3 mixed equally each
+    day, large = decile 10, compounded from the raw daily percent returns."""
+    small, large = api.ff_size_pair()
+    grow_s = grow_l = 1.0
+    for row in raw_rows("macro/Portfolios_Formed_on_ME_Daily.csv"):
+        day = f"{row['Date'][:4]}-{row['Date'][4:6]}-{row['Date'][6:]}"
+        if start < day <= end:
+            grow_s *= 1 + statistics.fmean(float(row[c]) for c in ("Lo 10", "2-Dec", "3-Dec")) / 100
+            grow_l *= 1 + float(row["Hi 10"]) / 100
+    assert small.loc[end] / small.loc[start] == pytest.approx(grow_s, rel=1e-12)
+    assert large.loc[end] / large.loc[start] == pytest.approx(grow_l, rel=1e-12)
+    assert (small.name, large.name) == ("FF small (deciles 1-3)", "FF large (decile 10)")
+
+
 def test_rel_perf_provenance_week():
     got = api.rel_perf(4, as_of="2024-07-16", benchmarks=["SPY"])["SPY"]
     assert got == pytest.approx(1.1044 / 1.0063 - 1, abs=2e-4)
