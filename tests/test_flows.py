@@ -419,6 +419,15 @@ def test_a_second_fall_from_the_same_peak_is_the_same_easing():
     assert (r.index[-1] - c.first_cut).days > 180
 
 
+def test_the_first_easing_needs_thirty_days_of_medians_to_compare_with():
+    """The 30-day median exists from the 20th day; its 270-day peak needs 30 of them, so a cut
+    that brings the median 0.25 below the peak on day 44 is found on day 48 (counted from 0),
+    with the first cut where the rate first stayed below it (day 30)."""
+    r = _rate([3.0] * 30 + [2.0] * 30)
+    [(known, c)] = cycle_detections(r)
+    assert known == 48 and c.first_cut == r.index[30]
+
+
 def test_a_quick_hike_and_cut_is_a_new_easing_known_after_180_days():
     """An easing to 2.0, then within 180 days of its first cut a hike to 3.5 and a cut back to
     2.0: a second easing from the 3.5 peak, known the first day 180 days have passed, while the

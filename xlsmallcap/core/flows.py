@@ -86,14 +86,14 @@ def cycle_detections(r: pd.Series) -> list[tuple[int, Cycle]]:
     day it becomes known; none for an empty or flat rate.
 
     On the 30-day rolling median ``m`` of the rate: an easing cycle starts on the first day
-    ``m`` is :data:`CUT_SIZE` below its peak of the last 270 days, if ``m`` rose by
-    :data:`HIKE_SIZE` or more from its low since the previous cycle started (a hiking phase in
-    between, and at least 180 days after the last first cut; otherwise it is the same easing
-    continuing). A peak from before that low (an earlier easing's peak still inside the 270
-    days) is the same easing continuing too. ``first_cut`` is the first day of the first run of
-    5 days on which the rate stayed 0.15 pp or more below that peak; ``peak`` the day of the
-    peak; ``hike_start`` the first day after the low before the peak when ``m`` was 0.2 pp
-    above it.
+    ``m`` is :data:`CUT_SIZE` below its peak of the last 270 days (``m`` needs 20 days, the
+    peak 30 values of ``m``), if ``m`` rose by :data:`HIKE_SIZE` or more from its low since the
+    previous cycle started (a hiking phase in between, and at least 180 days after the last
+    first cut; otherwise it is the same easing continuing). A peak from before that low (an
+    earlier easing's peak still inside the 270 days) is the same easing continuing too.
+    ``first_cut`` is the first day of the first run of 5 days on which the rate stayed 0.15 pp
+    or more below that peak; ``peak`` the day of the peak; ``hike_start`` the first day after
+    the low before the peak when ``m`` was 0.2 pp above it.
     """
     dates = pd.DatetimeIndex(r.index).as_unit("ns")    # pandas 3 dates are often in us
     rate = r.to_numpy(dtype="float64")
