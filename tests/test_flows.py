@@ -428,6 +428,41 @@ def test_the_first_easing_needs_thirty_days_of_medians_to_compare_with():
     assert known == 48 and c.first_cut == r.index[30]
 
 
+def _daily(values: list[float]) -> pd.Series:
+    """A rate on every calendar day, as DFF is."""
+    return pd.Series(values, index=pd.date_range("2001-01-01", periods=len(values)))
+
+
+@pytest.mark.parametrize("low, found", [(2.75, True), (2.76, False)])
+def test_an_easing_starts_at_exactly_a_quarter_point_below_the_peak(low, found):
+    assert bool(cycle_detections(_rate([3.0] * 60 + [low] * 60))) == found
+
+
+def test_the_first_cut_counts_a_rate_exactly_015_below_the_peak():
+    """Five days at 2.85 (3.0 - 0.15) before the fall to 2.0: the first cut is the first of
+    them, not the first day at 2.0."""
+    r = _rate([3.0] * 60 + [2.85] * 5 + [2.0] * 40)
+    [(_, c)] = cycle_detections(r)
+    assert c.first_cut == r.index[60]
+
+
+def test_the_hiking_phase_starts_when_the_median_is_exactly_02_above_its_low():
+    """Medians 2.0, then 2.1 for a day, then 2.2 (the low + 0.2) from day 75: the hike starts
+    there, not when the median reaches 3.0."""
+    r = _rate([2.0] * 60 + [2.2] * 40 + [3.0] * 60 + [2.0] * 60)
+    [(_, c)] = cycle_detections(r)
+    assert c.hike_start == r.index[75]
+
+
+def test_the_peak_of_a_long_plateau_is_its_first_day():
+    """Rates rising to 3.0, 400 days there, then 2.0: found on day 424; the peak is the day
+    the median reached 3.0 (day 20), long before the 270 days the fall is measured against,
+    not the first of those 270 days (day 155): the hiking phase ends when the hikes do."""
+    r = _rate([2.0] * 10 + [3.0] * 400 + [2.0] * 40)
+    [(known, c)] = cycle_detections(r)
+    assert known == 424 and c.peak == r.index[20] and c.peak_rate == 3.0
+
+
 def test_a_quick_hike_and_cut_is_a_new_easing_known_after_180_days():
     """An easing to 2.0, then within 180 days of its first cut a hike to 3.5 and a cut back to
     2.0: a second easing from the 3.5 peak, known the first day 180 days have passed, while the
@@ -436,6 +471,10 @@ def test_a_quick_hike_and_cut_is_a_new_easing_known_after_180_days():
     (_, a), (known, b) = cycle_detections(r)
     assert (b.peak_rate, b.first_cut) == (3.5, r.index[140])
     assert (r.index[known] - a.first_cut).days >= 180 > (r.index[known - 1] - a.first_cut).days
+    # on a calendar-daily rate (as DFF is) that day is exactly 180 days after the first cut
+    r = _daily([3.0] * 60 + [2.0] * 40 + [3.5] * 40 + [2.0] * 120)
+    (_, a), (known, b) = cycle_detections(r)
+    assert (r.index[known] - a.first_cut).days == 180
 
 
 def _weekly_fund(weeks: int = 150) -> tuple[pd.Series, pd.Series]:

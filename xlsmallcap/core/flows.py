@@ -92,8 +92,9 @@ def cycle_detections(r: pd.Series) -> list[tuple[int, Cycle]]:
     first cut; otherwise it is the same easing continuing). A peak from before that low (an
     earlier easing's peak still inside the 270 days) is the same easing continuing too.
     ``first_cut`` is the first day of the first run of 5 days on which the rate stayed 0.15 pp
-    or more below that peak; ``peak`` the day of the peak; ``hike_start`` the first day after
-    the low before the peak when ``m`` was 0.2 pp above it.
+    or more below that peak; ``peak`` the day of the peak (the first day of its plateau, even
+    one that began before the 270 days: the day the hikes topped out); ``hike_start`` the first
+    day after the low before the peak when ``m`` was 0.2 pp above it.
     """
     dates = pd.DatetimeIndex(r.index).as_unit("ns")    # pandas 3 dates are often in us
     rate = r.to_numpy(dtype="float64")
@@ -117,8 +118,10 @@ def cycle_detections(r: pd.Series) -> list[tuple[int, Cycle]]:
             continue
         if out and (ns[i] - out[-1].first_cut.value < min_gap or rise < HIKE_SIZE):
             continue
-        lo = max(0, i - 270)
+        lo = max(0, i - 269)                          # the 270 days the peak is of
         pk_pos = lo + int(np.nanargmax(m[lo: i + 1]))
+        while pk_pos > 0 and m[pk_pos - 1] == m[pk_pos]:
+            pk_pos -= 1     # a plateau that began before the 270 days: the peak is its first day
         if out and pk_pos <= low_at:
             continue  # the peak is from before the hike: this easing continues
         pk = float(m[pk_pos])
