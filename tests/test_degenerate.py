@@ -350,6 +350,18 @@ def test_prices_read_cell_by_cell_are_cleaned_like_floats():
     assert aligned(cells, other)[0].tolist() == [10.0, 11.0, 12.5]
 
 
+def test_breadth_is_unknown_not_zero_without_enough_history():
+    """40 common days cannot give a 63-day return: no benchmark is beaten, and the share
+    beaten is unknown (NaN), not 0 of 2."""
+    from xlsmallcap.core.rotation import rotation
+
+    d = pd.bdate_range("2024-01-01", periods=40)
+    small = pd.Series(np.linspace(100, 120, 40), index=d)
+    large = pd.Series(np.linspace(100, 110, 40), index=d)
+    r = rotation(small, {"SPY": large, "QQQ": large}, large)
+    assert (r.beaten, r.benchmarks) == (0, 2) and math.isnan(r.breadth)
+
+
 def test_rotation_of_series_without_a_common_day_says_so():
     from xlsmallcap.core.rotation import rotation
 

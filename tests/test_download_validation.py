@@ -103,6 +103,18 @@ def test_a_full_download_that_covers_less_than_is_stored_is_refused(seeded, monk
     assert folder_digest(seeded.cache_dir) == before
 
 
+def test_a_rescaled_history_is_spliced_only_when_the_user_confirms(seeded, monkeypatch):
+    """Yahoo's recent prices at twice the stored ones on the seam (a split not yet in the
+    stored history): refused; with accept_jumps the stored history is rescaled to join them."""
+    install_fake_yahoo(monkeypatch, {"IWM": _recent(seeded) * 2.0})
+    stored = seeded.series("IWM").copy()
+    assert "2.00x the stored one" in seeded.update(tickers=["IWM"]).failed["IWM"]
+    result = seeded.update(tickers=["IWM"], accept_jumps=True)
+    assert result.ok and result.updated["IWM"].startswith("10 new rows, spliced on 2026-06-16")
+    got = seeded.series("IWM")
+    assert got.loc["2020-01-02"] == pytest.approx(2.0 * stored.loc["2020-01-02"], rel=1e-12)
+
+
 def test_a_real_jump_is_stored_when_the_user_confirms(seeded, monkeypatch):
     jump = _recent(seeded)
     jump = jump.where(jump.index != jump.index[-1], jump.iloc[-2] * 10)
@@ -149,7 +161,8 @@ def test_check_series_refusals(kind, values, message):
 
 @pytest.mark.parametrize("kind, values, jumps", [
     ("yield", [-4.9, 49.9, 45.0], True), ("yield", [4.0, 8.9], False), ("rate", [5.0, 19.9], False),
-    ("mmf", [0.0, 0.0, 5.0, 5.5], False), ("price", [1.0, 1.99], False)])
+    ("mmf", [0.0, 0.0, 5.0, 5.5], False), ("price", [1.0, 1.99], False),
+    ("rate", [50.0, 50.0], False), ("yield", [-5.0, -5.0], False)])     # the range's ends
 def test_check_series_accepts_the_edges(kind, values, jumps):
     from xlsmallcap.data.validate import check_series
 

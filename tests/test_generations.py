@@ -188,6 +188,22 @@ def test_a_file_replaced_at_every_read_ends_in_a_message_not_a_corrupt_note(seed
     assert len(commits) == 6 and "A1" not in reader.problems
 
 
+def test_every_commit_changes_the_version_even_within_one_clock_tick(seeded):
+    """The memo keys on the version: two commits whose manifest keeps one mtime (a coarse
+    file-system clock) must still give three different versions."""
+    import os
+
+    meta = seeded.cache_dir / "meta.json"
+    versions = [seeded.version()]
+    stamp = meta.stat().st_mtime_ns
+    for tag in (200.0, 300.0):
+        with seeded._locked():
+            seeded._commit(dict([seeded._stage("A1", _frame(tag), "csv")]))
+        os.utime(meta, ns=(stamp, stamp))
+        versions.append(seeded.version())
+    assert len(set(versions)) == 3
+
+
 def test_a_new_generation_committed_within_the_same_clock_tick_is_found(seeded):
     """Another process commits a new generation of A1 and the manifest keeps its mtime (a
     coarse file-system clock): this reader's parsed manifest is stale and names a file that is

@@ -349,6 +349,17 @@ def test_a_formula_on_a_sheet_that_does_not_exist_is_left_alone_and_named(tmp_pa
     assert float(cells["C5"][2]) == pytest.approx(rel(63))      # the rest was refreshed
 
 
+def test_a_missing_sheet_whose_name_holds_a_quote_is_named(tmp_path):
+    """'It''s gone'!A1 (a quote doubled, as Excel writes it): the message names the sheet as
+    the user wrote it, with one quote."""
+    use_embedded_data()
+    sheet = instead_of_l1("<c r=\"L1\"><f>SUM('It''s gone'!A1)</f><v>42</v></c>")
+    report, cells = refresh_sheet(tmp_path / "quote.xlsx", sheet)
+    assert report.unreadable == {("Analysis", "L1"): "it refers to a sheet that does not "
+                                                     "exist (It's gone)"}
+    assert cells["L1"][2] == "42"
+
+
 def fallback_sheet(blocked: bool) -> str:
     """H1's history inside IFERROR(..., Analysis!P1:Q2), the fallback block holding 7 and 8;
     H4 holds the user's text (blocking H1's five rows) or nothing."""

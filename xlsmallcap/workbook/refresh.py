@@ -346,9 +346,10 @@ def _unreadable(exc: Exception, formula: str) -> str:
     """Why the engine cannot read a formula, in a spreadsheet user's words (the sheet's name
     as the formula spells it: the engine reads it in capitals)."""
     if isinstance(exc, UnknownSheet):
-        written = re.search(re.escape(exc.args[0]), formula, re.IGNORECASE)
-        return ("it refers to a sheet that does not exist "
-                f"({written.group(0) if written else exc.args[0]})")
+        # a quote in a sheet's name is doubled inside the formula ('It''s gone'!A1)
+        written = re.search(re.escape(exc.args[0].replace("'", "''")), formula, re.IGNORECASE)
+        shown = written.group(0).replace("''", "'") if written else exc.args[0]
+        return f"it refers to a sheet that does not exist ({shown})"
     if isinstance(exc, CircularName):
         written = re.search(rf"(?<![\w.]){re.escape(exc.args[0])}(?![\w.])", formula,
                             re.IGNORECASE)
