@@ -101,6 +101,10 @@ def test_user_ranges_instead_of_tickers():
         [d.to_pydatetime(), float(v), float(api.prices("QQQ")[d])] for d, v in spy.items()]
     row = udfs.REL_PERF(21.0, small, both)
     assert row[0] == ["SPY", "QQQ"] and row[1][0] == pytest.approx(got)
+    # Dates as COM hands them on Windows (time-zone aware, UTC): the same days, the same figure
+    utc = [["Date", "IWM"]] + [[d.to_pydatetime().replace(tzinfo=dt.timezone.utc), float(v)]
+                               for d, v in iwm.items()]
+    assert udfs.REL_PERF(21.0, utc, "SPY", "2024-07-16") == pytest.approx(got, rel=1e-12)
 
 
 BAD = [
@@ -112,6 +116,8 @@ BAD = [
     (udfs.REL_PERF, (1e9, None, "SPY"), "#NUM! window must be at most 1,000,000 trading days"),
     (udfs.REL_PERF, (63.0, "NOPE"), "#N/A small: unknown ticker 'NOPE' (see =DATA_STATUS())"),
     (udfs.REL_PERF, (63.0, None, None, "#N/A"), "#N/A as_of is an error cell (#N/A)"),
+    (udfs.REL_PERF, (63.0, "#FUTURE_ERROR!"),                  # an error code Excel may add
+     "#VALUE! small is an error cell ('#FUTURE_ERROR!')"),
     (udfs.REL_PERF, (63.0, None, None, "03.04.2024"), "as_of '03.04.2024' could be day/month"),
     (udfs.REL_PERF, (63.0, None, None, [[1.0, 2.0]]), "as_of must be one date, not a range"),
     (udfs.REL_PERF, (63.0, [[dt.datetime(2024, 1, 2), "abc"], [dt.datetime(2024, 1, 3), 1.0]]),

@@ -291,7 +291,7 @@ def as_sources(v: Any, name: str, default: Sequence[str], store, as_of: object =
     out = {}
     for t in tickers:
         if _error_cell(t):
-            raise ArgError(f"#VALUE! {name} is an error cell ({_shown(t, 12)})")
+            raise ArgError(f"#VALUE! {name} is an error cell ({_shown(t)})")
         try:
             series = store.public(t, as_of)      # an unknown name fails here, before its kind
             kind = store.kind(t)
