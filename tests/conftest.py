@@ -85,6 +85,15 @@ def pytest_collection_modifyitems(items):
         items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
 
 
+def shared(fixture_name: str, config: pytest.Config) -> str:
+    """The scope of a fixture that computes product results once for several tests: one per
+    module, except under mutmut, which runs a mutant only against the tests it saw reach the
+    mutated code and sees a shared result reach the first test that asks for it alone."""
+    import sys
+
+    return "function" if "mutmut" in sys.modules else "module"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_state_under_mutmut(monkeypatch):
     """Under mutmut, every test starts with empty caches and a freshly built catalog.

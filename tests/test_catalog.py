@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from conftest import shared
 
 from xlsmallcap.data import catalog
 from xlsmallcap.data.publication import RULES
@@ -31,7 +32,7 @@ def test_each_series_names_a_raw_file_and_a_column_that_exist(raw_dir, info):
     assert info.raw_column in _header_cells(path), (info.raw, info.raw_column)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def embedded(tmp_path_factory):
     return DataStore(cache_dir=tmp_path_factory.mktemp("cache"))
 

@@ -7,19 +7,19 @@ import os
 
 import numpy as np
 import pytest
-from conftest import raw_rows
+from conftest import raw_rows, shared
 from openpyxl import load_workbook
 
 from xlsmallcap.data import xlsx
 from xlsmallcap.data.store import DataStore
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def store(tmp_path_factory) -> DataStore:
     return DataStore(cache_dir=tmp_path_factory.mktemp("cache"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def exported(store, tmp_path_factory):
     path = tmp_path_factory.mktemp("export") / "all.xlsx"
     seen = []

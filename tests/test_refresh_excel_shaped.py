@@ -86,10 +86,13 @@ def rel(w: int) -> float:
     return (iwm[days[-1]] / iwm[days[0]]) / (spy[days[-1]] / spy[days[0]]) - 1
 
 
-@pytest.fixture(scope="module")
-def refreshed(tmp_path_factory):
+@pytest.fixture
+def refreshed(tmp_path):
+    """A refresh of its own for each test (not one per module): mutmut runs a mutant only
+    against the tests it saw reach the mutated code, and a shared refresh is seen by the first
+    test that asks for it alone."""
     use_embedded_data()
-    path = tmp_path_factory.mktemp("excel") / "saved_by_excel.xlsx"
+    path = tmp_path / "saved_by_excel.xlsx"
     write_book(path, PARTS)
     report = refresh(path)
     return path, report, sheet_cells(path)

@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import shared
 
 from xlsmallcap.data.catalog import CATALOG
 from xlsmallcap.data.snapshot import (
@@ -39,7 +40,7 @@ COVERAGE = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def snap() -> DataStore:
     return DataStore(cache_dir="/nonexistent-xlsmallcap-cache")
 

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import shared
 
 from xlsmallcap.lite import lite_files
 from xlsmallcap.udfs import EXCEL_FUNCTIONS
@@ -69,7 +70,7 @@ def officejs(tmp_path_factory):
     return run_officejs(calls, tmp_path_factory.mktemp("officejs"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def direct():
     from xlsmallcap import udfs
     from xlsmallcap.data.store import use_embedded_data

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -136,7 +137,7 @@ def test_the_first_day_with_a_verdict_has_it_from_a_single_call_too():
 
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def etf_returns():
     st_ = use_embedded_data()
     return relative_log_returns(st_.series("IWM"), {b: st_.series(b) for b in ("SPY", "QQQ",

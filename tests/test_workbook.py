@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, missing
+from conftest import ROOT, missing, shared
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
@@ -30,7 +30,7 @@ from xlsmallcap.workbook.template import build, quickstart_path
 COMMITTED = ROOT / "workbooks" / "xlsmallcap.xlsm"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared)
 def built(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("wb") / "xlsmallcap.xlsm"
     return build(path)
