@@ -93,6 +93,8 @@ def test_a_cache_from_the_first_release_is_still_point_in_time(tmp_path, manifes
     assert [d.strftime("%Y-%m-%d") for d in st.published("WRMFNS")] == \
         ["2024-06-25", "2024-06-25", "2024-07-23"]
     assert st.public("WRMFNS", D).tolist() == [1000.0, 1001.0]
+    # where it came from: as the manifest says, else "cache" (a copy the user keeps)
+    assert st.source("WRMFNS") == manifest.get("WRMFNS", {}).get("source", "cache")
 
 
 def test_publication_dates_are_worked_out_once_per_stored_version(tmp_path):

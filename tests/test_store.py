@@ -344,6 +344,14 @@ def test_describe_gives_the_catalogs_words_a_stored_description_or_the_name(stor
     assert store.describe("NOSUCH") == "NOSUCH"
 
 
+def test_a_cache_folder_whose_parents_do_not_exist_yet_is_made(tmp_path):
+    """XLSMALLCAP_CACHE may name a folder several levels below anything that exists."""
+    st = store_mod.DataStore(cache_dir=tmp_path / "not" / "yet" / "cache")
+    f = tmp_path / "mine.csv"
+    f.write_text("Date,MINE\n2024-01-02,1\n2024-01-03,2\n")
+    assert st.import_csv(f) == ["MINE"] and st.series("MINE").tolist() == [1.0, 2.0]
+
+
 def test_status_goes_on_after_a_corrupt_users_series(store, tmp_path):
     """A corrupt series listed before the user's other series does not hide them."""
     for name in ("ONE", "TWO"):
