@@ -115,6 +115,25 @@ def test_a_rescaled_history_is_spliced_only_when_the_user_confirms(seeded, monke
     assert got.loc["2020-01-02"] == pytest.approx(2.0 * stored.loc["2020-01-02"], rel=1e-12)
 
 
+def test_a_jump_in_a_whole_history_after_no_overlap_is_stored_only_when_confirmed(seeded,
+                                                                                  monkeypatch):
+    """Yahoo's answer has no day in common with the stored end (the days around it missing),
+    so the whole history is fetched instead; its last day jumps tenfold: refused, and stored
+    as the whole history when the user confirms."""
+    from xlsmallcap.data.store import OVERLAP_DAYS
+
+    full = seeded._snapshot_series("IWM")
+    end = seeded.series("IWM").index[-1]
+    gap = (full.index > end - pd.Timedelta(days=OVERLAP_DAYS + 1)) & (full.index <= end)
+    answer = full[~gap]
+    answer = answer.where(answer.index != answer.index[-1], answer.iloc[-2] * 10)
+    install_fake_yahoo(monkeypatch, {"IWM": answer})
+    assert "moves +900%" in seeded.update(tickers=["IWM"]).failed["IWM"]
+    result = seeded.update(tickers=["IWM"], accept_jumps=True)
+    assert result.updated["IWM"].startswith("full history (no overlap)")
+    assert seeded.series("IWM").iloc[-1] == pytest.approx(answer.iloc[-1])
+
+
 def test_a_real_jump_is_stored_when_the_user_confirms(seeded, monkeypatch):
     jump = _recent(seeded)
     jump = jump.where(jump.index != jump.index[-1], jump.iloc[-2] * 10)
