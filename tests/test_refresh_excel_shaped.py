@@ -495,6 +495,18 @@ def test_a_name_for_a_row_of_cells_passes_the_whole_row(tmp_path):
     assert float(sheet_cells(book)["L1"][2]) == pytest.approx(101 * rel(5), rel=1e-12)
 
 
+def test_a_formula_reads_what_a_failed_array_left_in_its_other_cells(tmp_path):
+    """{=XLSC_HISTORY("IWM","2030-01-01")} over L1:M1 now gives a message: it shows in L1 and
+    M1 keeps its 5, so =M1*2 beside it reads 5 (what the sheet shows), not a blank."""
+    use_embedded_data()
+    sheet = instead_of_l1('<c r="L1"><f t="array" ref="L1:M1">XLSC_HISTORY("IWM",'
+                          '"2030-01-01")</f><v>1</v></c><c r="M1"><v>5</v></c>'
+                          '<c r="N1"><f>M1*2</f><v>0</v></c>')
+    report, cells = refresh_sheet(tmp_path / "failed.xlsx", sheet)
+    assert cells["L1"][2].startswith("#N/A no IWM data") and cells["M1"][2] == "5"
+    assert float(cells["N1"][2]) == 10.0
+
+
 def test_a_sheet_whose_name_holds_an_exclamation_mark_is_read(tmp_path):
     use_embedded_data()
     sheet = instead_of_l1("<c r=\"L1\"><f>REL_PERF('Top!'!A5,,\"SPY\",'Top!'!$B$1)</f>"
