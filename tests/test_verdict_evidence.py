@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import shared
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlsmallcap import udfs
@@ -145,7 +145,8 @@ def etf_returns():
 
 
 @given(st.integers(min_value=MIN_DAYS + 10, max_value=5000), st.integers(0, 400))
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # read only
 def test_future_data_never_changes_a_past_verdict(etf_returns, cut, extra):
     """The verdict on day D from data to D equals the one from data to D + extra days."""
     x = etf_returns
@@ -155,7 +156,8 @@ def test_future_data_never_changes_a_past_verdict(etf_returns, cut, extra):
 
 
 @given(st.integers(min_value=MIN_DAYS + 10, max_value=5000), st.integers(0, 2000))
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # read only
 def test_verdict_does_not_depend_on_where_the_series_starts(etf_returns, cut, drop):
     """A fixed warm-up: cutting history older than the test needs changes nothing."""
     x = etf_returns.iloc[: cut + 1]
