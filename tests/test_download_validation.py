@@ -134,6 +134,17 @@ def test_a_jump_in_a_whole_history_after_no_overlap_is_stored_only_when_confirme
     assert seeded.series("IWM").iloc[-1] == pytest.approx(answer.iloc[-1])
 
 
+def test_a_full_download_with_a_jump_is_stored_when_the_user_confirms(seeded, monkeypatch):
+    """``--full --accept-jumps``: the whole history, its tenfold last day included."""
+    full = seeded._snapshot_series("IWM")
+    answer = full.where(full.index != full.index[-1], full.iloc[-2] * 10)
+    install_fake_yahoo(monkeypatch, {"IWM": answer})
+    assert "moves +900%" in seeded.update(tickers=["IWM"], full=True).failed["IWM"]
+    result = seeded.update(tickers=["IWM"], full=True, accept_jumps=True)
+    assert result.updated["IWM"].startswith("full history;")
+    assert seeded.series("IWM").iloc[-1] == pytest.approx(answer.iloc[-1])
+
+
 def test_a_real_jump_is_stored_when_the_user_confirms(seeded, monkeypatch):
     jump = _recent(seeded)
     jump = jump.where(jump.index != jump.index[-1], jump.iloc[-2] * 10)
@@ -253,6 +264,8 @@ def _answer(dates, values):
      "IWM: the answer has implausible dates (1850-01-02 to 2024-07-15)"),
     ("price", _answer(["2024-07-15", "2024-07-18"], [1.0, 2.0]),
      "IWM: the answer has implausible dates (2024-07-15 to 2024-07-18)"),   # after tomorrow
+    ("price", _answer(["2024-07-15", "2024-07-16", "2024-07-18"], [1.0, 1.0, 2.0]),
+     "IWM: the answer has implausible dates (2024-07-15 to 2024-07-18)"),   # only the last
     ("price", _answer(["2024-07-15", "2024-07-16"], [1.0, float("nan")]),
      "IWM: the answer has values that are not numbers"),
 ])

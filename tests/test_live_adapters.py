@@ -177,3 +177,30 @@ def test_splice_seam_is_the_last_day_both_have_a_price():
     new = pd.Series([50.0, 50.5, float("nan"), 52.0], index=days, name="IWM")
     out = splice(old, new)          # 07-16 has no new price: the seam is 07-15, factor 0.5
     assert out.tolist() == [50.0, 50.5, 52.0] and list(out.index) == [days[0], days[1], days[3]]
+
+
+def test_a_fred_answer_is_named_by_its_series_and_a_bad_line_is_named():
+    from xlsmallcap.data.errors import LiveDataError
+    from xlsmallcap.data.fred import parse_fred_csv
+
+    good = parse_fred_csv(b"observation_date,WRMFNS\n2026-01-05,123.5\n", "wrmfns")
+    assert good.name == "WRMFNS" and good.tolist() == [123.5]
+    with pytest.raises(LiveDataError) as info:
+        parse_fred_csv(b"DATE,WRMFNS\n2026-01-05,12;3\n", "WRMFNS")
+    assert str(info.value) == "WRMFNS: FRED sent a malformed CSV (line 2 is not 'date,number')"
+
+
+def test_the_office_js_path_is_told_by_xlwings_func(monkeypatch):
+    """xlwings Lite and Server put their own ``func`` in ``xlwings``; Windows has xlwings'."""
+    import xlwings as xw
+
+    from xlsmallcap import excel
+
+    assert excel._office_js() is False
+
+    def func():
+        pass
+
+    func.__module__ = "xlwings.pro.udfs_officejs"
+    monkeypatch.setattr(xw, "func", func)
+    assert excel._office_js() is True
