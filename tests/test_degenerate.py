@@ -92,6 +92,12 @@ def test_every_window_argument_of_the_core_is_named_when_it_is_wrong(arg):
     assert str(info.value) == f"{name} must be a whole number of {unit} >= {least} (got 0)"
 
 
+def test_the_base_rate_says_which_surge_and_horizon_it_used():
+    r = base_rate(PRICES.pct_change().dropna(), surge_days=3, threshold=0.02, horizon=4,
+                  sub_window=2)
+    assert (r.surge_days, r.threshold, r.horizon) == (3, 0.02, 4)
+
+
 def test_history_interval_must_be_one_of_three():
     with pytest.raises(AnalysisError) as info:
         history(PRICES, None, None, interval=3)

@@ -175,6 +175,9 @@ def _days(values, start="2024-07-01"):
                           "if that is real, run again with --accept-jumps"),
     ("price", [100.0, 250.0], "^TNX: the answer moves +150% from 2024-07-01 to 2024-07-02; "
                               "if that is real, run again with --accept-jumps"),
+    # an exact doubling is allowed: the message names the move beyond it, not that one
+    ("price", [1.0, 2.0, 5.0], "^TNX: the answer moves +150% from 2024-07-02 to 2024-07-03; "
+                               "if that is real, run again with --accept-jumps"),
     ("mmf", [0.0, 5.0, 0.0], "^TNX: the answer has zero or negative fund assets"),
     # below 1 too: a fund of $0.5bn that empties, a price of 50 cents that jumps tenfold
     ("mmf", [0.0, 0.5, 0.0, 2.0], "^TNX: the answer has zero or negative fund assets"),

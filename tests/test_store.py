@@ -352,6 +352,12 @@ def test_a_cache_folder_whose_parents_do_not_exist_yet_is_made(tmp_path):
     assert st.import_csv(f) == ["MINE"] and st.series("MINE").tolist() == [1.0, 2.0]
 
 
+def test_an_unknown_name_is_shown_to_20_characters(store):
+    with pytest.raises(UnknownSeriesError) as info:
+        store.series("  ABCDEFGHIJKLMNOPQRSTUVWXYZ  ")
+    assert info.value.name == "ABCDEFGHIJKLMNOPQRST"
+
+
 def test_status_goes_on_after_a_corrupt_users_series(store, tmp_path):
     """A corrupt series listed before the user's other series does not hide them."""
     for name in ("ONE", "TWO"):
