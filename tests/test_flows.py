@@ -104,6 +104,18 @@ def test_a_level_break_is_found_from_the_53rd_week_of_data(weeks_before, is_brea
     assert math.isnan(f["flow"].iloc[-1]) == is_break
 
 
+@pytest.mark.parametrize(("jump", "is_break"), [(-0.045, True), (0.065, False)])
+def test_a_level_break_is_measured_from_the_trend_not_from_zero(jump, is_break):
+    """Assets growing 2% a week give or take 0.4% (median 0.02, robust sd 1.4826 x 0.004): a
+    4.5% fall is 6.5 points off the trend, a break; a 6.5% rise only 4.5 points, within
+    8 robust sd of it (0.0474), so it is money."""
+    logd = np.r_[np.tile([0.024, 0.016], 30), jump]
+    weeks = pd.date_range("2023-01-06", periods=logd.size + 1, freq="W-FRI")
+    assets = pd.Series(1000 * np.exp(np.r_[0.0, np.cumsum(logd)]), index=weeks)
+    f = net_flows(assets, pd.Series(0.0, index=weeks))
+    assert f["break"].tolist() == [False] * 60 + [is_break]
+
+
 def test_interest_is_not_new_money():
     # mid-2024: about $1.8tn earning 5.4% a year is about $1.9bn of interest a week
     f = api.flows().loc["2024-06-10"]
