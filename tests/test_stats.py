@@ -331,6 +331,23 @@ def test_a_surge_exactly_at_the_threshold_counts_and_the_last_one_is_dated():
     assert none.events == 0 and none.last_event is pd.NaT
 
 
+def test_a_surge_followed_by_a_flat_horizon_is_not_sustained():
+    """Sustained needs a compounded SMB *above* zero over the horizon: with the persistence
+    condition switched off (min_persistence=0), a surge followed by 63 flat days (exactly 0)
+    is not sustained, and one followed by a single +0.1% day is."""
+    idx = pd.bdate_range("2020-01-01", periods=300)
+    smb = pd.Series(0.0, index=idx)     # flat days keep the running sums exact
+    smb.iloc[10] = 0.05
+    flat = base_rate(smb, surge_days=1, threshold=0.03, horizon=63, sub_window=21,
+                     min_persistence=0.0)
+    assert (flat.events, flat.successes, flat.share, flat.mean_forward) == (1, 0, 0.0, 0.0)
+    smb.iloc[40] = 0.001
+    up = base_rate(smb, surge_days=1, threshold=0.03, horizon=63, sub_window=21,
+                   min_persistence=0.0)
+    assert (up.events, up.successes, up.share) == (1, 1, 1.0)
+    assert up.mean_forward == pytest.approx(0.001)
+
+
 def test_a_mean_needs_three_values_after_dropping_missing_ones():
     two = hac_mean(np.array([1.0, np.nan, 2.0]))
     assert math.isnan(two.value) and math.isnan(two.se) and two.n == 2

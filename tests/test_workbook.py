@@ -180,6 +180,51 @@ def test_money_fund_axis_follows_the_data(built):
     assert 0 < low <= lo and lo - low < 0.3 * (hi - lo)
 
 
+def test_a_fixed_axis_minimum_follows_refreshed_and_stored_cells_of_its_series(tmp_path):
+    """A chart's series mixes the user's own numbers (80, 90) with a refreshed score (36.16 on
+    2024-07-16): the fixed minimum moves below the lowest of all three, not of the refreshed
+    cell alone. Range 53.8, step 20, 36.16 - 2.69 rounds down to 20 (35 from the score
+    alone)."""
+    from openpyxl.chart import LineChart
+
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"] = 80, 90
+    ws["A3"] = '=ROTATION_SCORE(,,"2024-07-16")'
+    chart = LineChart()
+    chart.add_data(Reference(ws, min_col=1, min_row=1, max_row=3))
+    chart.y_axis.scaling.min = 70
+    ws.add_chart(chart, "C1")
+    path = tmp_path / "axis.xlsx"
+    wb.save(path)
+    refresh(path)
+    assert load_workbook(path, data_only=True)["Sheet"]["A3"].value == pytest.approx(36.157,
+                                                                                    abs=1e-3)
+    with zipfile.ZipFile(path) as zf:
+        xml = next(zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/charts/"))
+    assert float(re.search(r'<(?:c:)?min val="([^"]+)"', xml).group(1)) == 20
+
+
+def test_native_formulas_over_a_range_of_numbers_and_text_count_as_excel_does(tmp_path):
+    """SUM and COUNT over a range that holds a number, a text, a TRUE and a refreshed score
+    skip the text and the logical value, as in Excel: 5 + 36.157 and 2 numbers (a range read
+    as numbers would count TRUE as 1)."""
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["A4"] = 5, "note", True
+    ws["A3"] = '=ROTATION_SCORE(,,"2024-07-16")'
+    ws["B1"], ws["B2"] = "=SUM(A1:A4)", "=COUNT(A1:A4)"
+    ws["C1"], ws["C2"] = "=SUM(A3:A4)", "=COUNT(A3:A4)"
+    path = tmp_path / "mixed.xlsx"
+    wb.save(path)
+    refresh(path)
+    values = load_workbook(path, data_only=True)["Sheet"]
+    assert values["B1"].value == pytest.approx(41.157, abs=1e-3)
+    assert values["B2"].value == 2
+    assert values["C1"].value == pytest.approx(36.157, abs=1e-3)
+    assert values["C2"].value == 1
+
+
 def test_no_error_value_in_any_cell(built):
     wb = load_workbook(built, data_only=True)
     for ws in wb.worksheets:

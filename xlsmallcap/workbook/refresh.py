@@ -525,8 +525,7 @@ def _evaluate_all(engine: _Engine, ours: set[Key], dirty: set[Key],
         try:
             result = engine.evaluate(key, dirty)
         except RecursionError as exc:
-            engine.failed.add(key)
-            engine.circular.add(key)
+            engine.circular.add(key)   # value() refuses it before it looks at failed
             report.circular[key] = str(exc) if "circular" in str(exc) else "circular reference"
             continue
         except Exception:  # unknown functions were set aside before: a failure, not an input
