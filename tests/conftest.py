@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 from pathlib import Path
 
@@ -46,6 +47,13 @@ def _no_network(monkeypatch, tmp_path_factory):
         pass
     # Never read or write the real user cache.
     monkeypatch.setenv("XLSMALLCAP_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+def ctrl_c_reaches() -> None:
+    """``preexec_fn`` for a child that a test interrupts with SIGINT: Ctrl-C as at a terminal.
+    A test run started in the background by a shell without job control (``cmd &``) hands
+    its children SIGINT ignored, and Python keeps it ignored, as it should."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def missing(what: str) -> None:

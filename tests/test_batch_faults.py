@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ctrl_c_reaches
 
 from xlsmallcap.data.errors import UnknownSeriesError
 from xlsmallcap.workbook import batch
@@ -95,7 +96,8 @@ def test_a_signal_stops_the_batch_promptly(tmp_path, sig):
     env = dict(os.environ, XLSMALLCAP_CACHE_DIR=str(tmp_path / "cache"))
     proc = subprocess.Popen([str(SCRIPT), "batch", str(cfg)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=ctrl_c_reaches)
     out = tmp_path / "out"
     deadline = time.monotonic() + 90
     def written():

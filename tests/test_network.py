@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import ctrl_c_reaches
 from recorded import install_fake_yahoo, serve_fred
 
 import xlsmallcap.data.store as store_mod
@@ -117,7 +118,8 @@ def test_ctrl_c_stops_an_update_within_two_seconds(tmp_path):
     env = dict(os.environ, XLSMALLCAP_CACHE_DIR=str(tmp_path / "cache"),
                PYTHONPATH=f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     proc = subprocess.Popen([str(script), "data", "update", "-s", "WRMFNS"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_reaches)
     time.sleep(3)                     # well inside the hanging download
     assert proc.poll() is None
     proc.send_signal(signal.SIGINT)
