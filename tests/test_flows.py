@@ -116,6 +116,18 @@ def test_a_level_break_is_measured_from_the_trend_not_from_zero(jump, is_break):
     assert f["break"].tolist() == [False] * 60 + [is_break]
 
 
+def test_the_robust_spread_of_a_level_break_is_taken_over_52_weeks():
+    """Weekly changes cycling 0, +0.4%, 0, -0.4%: over any 52 weeks the median is 0 and half
+    the deviations are 0, half 0.004, so the MAD is 0.002 and a break needs more than
+    8 x 1.4826 x 0.002 = 0.0237 (and 0.04). A 4.5% jump is a break. Over 53 weeks the extra
+    week (a 0.004 one) would make the MAD 0.004 and the bound 0.0474."""
+    logd = np.r_[np.tile([0.0, 0.004, 0.0, -0.004], 30), 0.045]
+    weeks = pd.date_range("2023-01-06", periods=logd.size + 1, freq="W-FRI")
+    assets = pd.Series(1000 * np.exp(np.r_[0.0, np.cumsum(logd)]), index=weeks)
+    f = net_flows(assets, pd.Series(0.0, index=weeks))
+    assert f["break"].tolist() == [False] * 120 + [True]
+
+
 def test_interest_is_not_new_money():
     # mid-2024: about $1.8tn earning 5.4% a year is about $1.9bn of interest a week
     f = api.flows().loc["2024-06-10"]
