@@ -138,8 +138,10 @@ def _resample_rows(n: int) -> np.ndarray:
 def _bootstrap_null(sample: np.ndarray) -> _Null | None:
     """Sorted null distributions of (R, P, Z) from a demeaned, unit-variance resample."""
     n = sample.shape[0]
+    if n < NULL_DAYS:
+        return None
     sd = sample.std(axis=0, ddof=1)
-    if n < NULL_DAYS or not np.all(np.isfinite(sd)) or np.any(sd <= 0):
+    if not np.all(np.isfinite(sd)) or np.any(sd <= 0):
         return None
     u = (sample - sample.mean(axis=0)) / sd
     c = np.cumsum(u[_resample_rows(n)], axis=1)         # REPS x 84 x k, running sums
@@ -253,10 +255,8 @@ def _evaluate_group(x: np.ndarray, dates: pd.DatetimeIndex, days: np.ndarray, an
     stamps = list(dates[lo:hi])   # boxed once: scalar indexing of an index is slow
     empty = {int(d): Evidence(stamps[int(d) - lo], "", pd.NaT, False, nan, nan, nan, nan, nan,
                               nan, nan, nan, nan, 0, pd.NaT) for d in days}
-    if anchor + 1 < NULL_DAYS:
-        return list(empty.values())
     null = _bootstrap_null(x[max(0, anchor + 1 - NULL_DAYS): anchor + 1])
-    if null is None:
+    if null is None:   # fewer than NULL_DAYS rows up to the anchor (none when it is -1)
         return list(empty.values())
     st = _day_statistics(x, lo, hi)
     p_r_up, p_r_dn = upper_p(null.lookback_z, st["R"]), lower_p(null.lookback_z, st["R"])
