@@ -22,6 +22,7 @@ from xlsmallcap.core.flows import (
     flow_effect,
     net_flows,
     stickiness,
+    weekly_relative_returns,
 )
 from xlsmallcap.core.frame import AnalysisError
 from xlsmallcap.data.store import use_embedded_data
@@ -126,6 +127,25 @@ def test_the_robust_spread_of_a_level_break_is_taken_over_52_weeks():
     assets = pd.Series(1000 * np.exp(np.r_[0.0, np.cumsum(logd)]), index=weeks)
     f = net_flows(assets, pd.Series(0.0, index=weeks))
     assert f["break"].tolist() == [False] * 120 + [True]
+
+
+def test_weekly_relative_returns_use_the_last_close_both_prices_have():
+    """Flow weeks dated Mondays; small caps did not trade on 2024-03-11 (large caps did), so
+    that week ends at both prices' last common close, Friday 03-08: log(105/102) for small
+    caps minus log(204/201) for large, then log(108/105) - log(207/204)."""
+    day = pd.to_datetime
+    small = pd.Series([100.0, 102.0, 105.0, 110.0, 108.0],
+                      index=day(["2024-03-01", "2024-03-04", "2024-03-08", "2024-03-15",
+                                 "2024-03-18"]))
+    large = pd.Series([200.0, 201.0, 204.0, 206.0, 205.0, 207.0],
+                      index=day(["2024-03-01", "2024-03-04", "2024-03-08", "2024-03-11",
+                                 "2024-03-15", "2024-03-18"]))
+    weeks = pd.DatetimeIndex(day(["2024-03-04", "2024-03-11", "2024-03-18"]))
+    rel = weekly_relative_returns(small, large, weeks)
+    assert rel.name == "relative" and list(rel.index) == list(weeks)
+    assert math.isnan(rel.iloc[0])
+    assert rel.iloc[1] == pytest.approx(math.log(105 / 102) - math.log(204 / 201), rel=1e-12)
+    assert rel.iloc[2] == pytest.approx(math.log(108 / 105) - math.log(207 / 204), rel=1e-12)
 
 
 def test_interest_is_not_new_money():

@@ -86,6 +86,13 @@ def test_base_rate_on_histories_too_short_to_judge():
     b = base_rate(smb, surge_days=1, threshold=0.01, horizon=20, sub_window=5)
     assert (b.events, b.successes, b.unconditional_days, b.unconditional) == (1, 1, 20, 1.0)
     assert b.mean_forward == pytest.approx(1.02 ** 20 - 1)
+    assert (b.similar_events, b.similar_successes, b.similar_share) == (1, 1, 1.0)
+    # today's surge given as 10%: similar is 6.7% to 15% a day, and no past day was one
+    b = base_rate(smb, surge_days=1, threshold=0.01, horizon=20, sub_window=5,
+                  current_surge=0.10)
+    assert (b.events, b.successes, b.similar_events, b.similar_successes) == (1, 1, 0, 0)
+    assert b.similar_low_size == pytest.approx(0.10 / 1.5)
+    assert math.isnan(b.similar_share) and math.isnan(b.similar_low)
 
 
 def test_cluster_se_counts_spells_not_days():
@@ -111,6 +118,18 @@ def test_p_values_count_the_observation():
     assert upper_p(null, 2000.0) == pytest.approx(1 / 1001)
     assert lower_p(null, -1.0) == pytest.approx(1 / 1001)
     assert math.isnan(upper_p(null, float("nan")))
+
+
+def test_p_values_of_a_row_of_days_with_ties_and_missing_days():
+    """Null 1, 2, 3, 4 (B = 4): at 2 the lower p counts 1 and 2 and the observation,
+    3/5; the upper p counts 2, 3, 4, 4/5 (a tie counts against the observation). A missing
+    day, NaN or None as a list holds it, stays missing; whole numbers are numbers."""
+    null = np.array([1.0, 2.0, 3.0, 4.0])
+    low = lower_p(null, [2, 0.5, np.nan, None])
+    assert low[:2].tolist() == pytest.approx([3 / 5, 1 / 5])
+    assert math.isnan(low[2]) and math.isnan(low[3])
+    up = upper_p(null, [2, 4.5, None])
+    assert up[:2].tolist() == pytest.approx([4 / 5, 1 / 5]) and math.isnan(up[2])
 
 
 def test_base_rate_by_surge_size_matches_a_naive_loop():
@@ -212,6 +231,12 @@ def test_forward_returns_and_track_record_by_hand():
     lrv = sum(a * a for a in u) / 8 + lag1 / 8
     assert every.mean == pytest.approx(m) and every.se == pytest.approx(math.sqrt(lrv / 8))
     assert stability(v) == (2 / (10 / 252), 4.0, 10)
+    # a day without a verdict ("": too little history) is no day of any row, all days included
+    blank = v.copy()
+    blank.iloc[:2] = ""
+    rows = {(r.verdict, r.horizon): r for r in track_record(x, blank, horizons=(2,))}
+    assert rows[("All days", 2)].days == 6 and rows[("Rotation", 2)].days == 2
+    assert rows[("All days", 2)].mean == pytest.approx(fwd.iloc[2:8].mean())
 
 
 def test_return_index_mixes_the_columns_equally_each_day():
