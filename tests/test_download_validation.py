@@ -115,6 +115,22 @@ def test_a_rescaled_history_is_spliced_only_when_the_user_confirms(seeded, monke
     assert got.loc["2020-01-02"] == pytest.approx(2.0 * stored.loc["2020-01-02"], rel=1e-12)
 
 
+def test_a_jump_accepted_before_the_overlap_is_not_refused_again(seeded, monkeypatch):
+    """The stored IWM tripled on 2026-06-08 (a jump the user accepted then); an update asks
+    Yahoo for the days from 2026-06-06 (10 days before the stored end, 06-16) and checks the
+    moves from there: the stored step from Friday 06-05 to 06-08 is not looked at again."""
+    stored = seeded.series("IWM")
+    tripled = stored.where(stored.index < "2026-06-08", stored * 3.0)
+    seeded._write("IWM", tripled, "yahoo")
+    install_fake_yahoo(monkeypatch, {"IWM": _recent(seeded) * 3.0})
+    result = seeded.update(tickers=["IWM"])
+    assert result.ok, result.failed
+    assert result.updated["IWM"].startswith("10 new rows, spliced on 2026-06-16")
+    got = seeded.series("IWM")
+    assert got.loc["2026-06-05"] == pytest.approx(stored.loc["2026-06-05"], rel=1e-12)
+    assert got.iloc[-1] == pytest.approx(3.0 * _recent(seeded).iloc[-1], rel=1e-12)
+
+
 def test_a_jump_in_a_whole_history_after_no_overlap_is_stored_only_when_confirmed(seeded,
                                                                                   monkeypatch):
     """Yahoo's answer has no day in common with the stored end (the days around it missing),

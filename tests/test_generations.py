@@ -7,6 +7,7 @@ fresh process opens afterwards holds the old generation or the new one, whole.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -162,6 +163,31 @@ def test_a_file_removed_between_the_look_and_the_read_is_looked_for_again(seeded
     monkeypatch.setattr(Path, "read_bytes", commit_first)
     assert reader.series("A1").iloc[0] == 300.0 and done
     assert reader.problems == {}
+
+
+def test_a_generation_committed_just_after_the_manifest_is_read_is_read_whole(seeded):
+    """The reader has read the manifest; before it looks for A1's file, another process
+    commits a new generation. The file it looks for and the checksum it checks come from the
+    same manifest, so it finds the old file gone, looks again and returns the new data (a
+    file from the new manifest checked against the old checksum would be called corrupt)."""
+    reader = DataStore(cache_dir=seeded.cache_dir)
+    calls = []
+
+    def read_then_commit() -> dict:
+        meta = DataStore._meta(reader)
+        if not calls and sys._getframe(1).f_code.co_name == "_load":
+            writer = DataStore(cache_dir=seeded.cache_dir)
+            with writer._locked():
+                writer._commit(dict([writer._stage("A1", _frame(500.0), "csv")]))
+            calls.append(meta)
+            manifest = seeded.cache_dir / "meta.json"   # a second later, past any clock tick
+            t = manifest.stat().st_mtime_ns + 1_000_000_000
+            os.utime(manifest, ns=(t, t))
+        return meta
+
+    reader._meta = read_then_commit
+    assert reader.series("A1").iloc[0] == 500.0
+    assert reader.problems == {} and len(calls) == 1
 
 
 def test_a_file_replaced_at_every_read_ends_in_a_message_not_a_corrupt_note(seeded, monkeypatch):

@@ -126,6 +126,12 @@ def test_read_user_csv_semicolons_decimal_commas_and_gaps(tmp_path):
     # with commas as separators a comma is never a decimal point
     got = read_user_csv(write(tmp_path, "Date,X\n2024-07-10,1.5\n2024-07-11,2\n"))
     assert got["X"].tolist() == [1.5, 2.0]
+    # a row that stops early (a file edited by hand, or written by a tool that drops empty
+    # cells at the end of a row) has no value there
+    got = read_user_csv(write(tmp_path, "Date,A,B\n2024-07-10,1,2\n2024-07-11,3\n"
+                                        "2024-07-12\n2024-07-15,4,5\n"))
+    assert got["A"].tolist() == [1.0, 3.0, 4.0] and got["B"].tolist() == [2.0, 5.0]
+    assert list(got["B"].index.strftime("%m-%d")) == ["07-10", "07-15"]
 
 
 @pytest.mark.parametrize("body, day_first, message", [

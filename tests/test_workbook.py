@@ -225,6 +225,23 @@ def test_native_formulas_over_a_range_of_numbers_and_text_count_as_excel_does(tm
     assert values["C2"].value == 1
 
 
+def test_a_defined_name_for_a_column_reads_the_whole_column(tmp_path):
+    """SUM(Scores), with Scores a name for A1:A3 (5, 7 and a refreshed score of 36.157 on
+    2024-07-16), adds all three: a name for a range is a range, not its first cell."""
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"] = 5, 7
+    ws["A3"] = '=ROTATION_SCORE(,,"2024-07-16")'
+    wb.defined_names["Scores"] = DefinedName("Scores", attr_text="Sheet!$A$1:$A$3")
+    ws["B1"], ws["B2"] = "=SUM(Scores)", "=COUNT(Scores)"
+    path = tmp_path / "names.xlsx"
+    wb.save(path)
+    refresh(path)
+    values = load_workbook(path, data_only=True)["Sheet"]
+    assert values["B1"].value == pytest.approx(48.157, abs=1e-3)
+    assert values["B2"].value == 3
+
+
 def test_no_error_value_in_any_cell(built):
     wb = load_workbook(built, data_only=True)
     for ws in wb.worksheets:

@@ -86,8 +86,7 @@ def track_record(x: pd.DataFrame, verdicts: pd.Series, horizons: Sequence[int] =
     """One :class:`TrackRow` per verdict and horizon, then the all-days row per horizon.
 
     Days whose forward window runs past the data, and days without a verdict (""), are left
-    out. A verdict never seen gives a
-    row with ``days == 0`` and NaN figures.
+    out. A verdict never seen gives a row with ``days == 0`` and NaN figures.
     """
     rows: list[TrackRow] = []
     v = verdicts.reindex(x.index)

@@ -18,7 +18,7 @@ def frame_to_csv(df: pd.DataFrame) -> bytes:
 
 def csv_to_frame(data: bytes) -> pd.DataFrame:
     """Parse what :func:`frame_to_csv` wrote. Raises ``ValueError`` on anything else."""
-    df = pd.read_csv(io.BytesIO(data), dtype={"date": str})
+    df = pd.read_csv(io.BytesIO(data))   # the dates stay text: parsed with their one format
     if df.columns.size < 2 or df.columns[0] != "date":
         raise ValueError("expected a 'date' column followed by value columns")
     idx = pd.DatetimeIndex(pd.to_datetime(df.pop("date"), format="%Y-%m-%d")).as_unit("ns")

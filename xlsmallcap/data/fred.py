@@ -28,7 +28,7 @@ def _urlopen(url: str, timeout: float) -> bytes:
 def parse_fred_csv(data: bytes, series_id: str) -> pd.Series:
     """Parse a FRED CSV download; raise :class:`LiveDataError` unless it is one for the id."""
     try:
-        df = pd.read_csv(io.BytesIO(data), keep_default_na=True, dtype=str)
+        df = pd.read_csv(io.BytesIO(data), dtype=str)
     except Exception as exc:
         raise LiveDataError(f"{series_id}: FRED sent a malformed CSV ({exc})") from exc
     cols = [c.strip() for c in df.columns]
