@@ -226,20 +226,49 @@ def test_native_formulas_over_a_range_of_numbers_and_text_count_as_excel_does(tm
 
 
 def test_a_defined_name_for_a_column_reads_the_whole_column(tmp_path):
-    """SUM(Scores), with Scores a name for A1:A3 (5, 7 and a refreshed score of 36.157 on
-    2024-07-16), adds all three: a name for a range is a range, not its first cell."""
+    """SUM(Scores), with Scores a name for A1:A3 of the sheet It's mine (5, 7 and a refreshed
+    score of 36.157 on 2024-07-16), adds all three: a name for a range is a range, not its
+    first cell; ROWS(Scores) is 3 (the quote in the sheet's name is written twice in the
+    name's reference, as Excel writes it)."""
     wb = Workbook()
     ws = wb.active
+    ws.title = "It's mine"
     ws["A1"], ws["A2"] = 5, 7
     ws["A3"] = '=ROTATION_SCORE(,,"2024-07-16")'
-    wb.defined_names["Scores"] = DefinedName("Scores", attr_text="Sheet!$A$1:$A$3")
-    ws["B1"], ws["B2"] = "=SUM(Scores)", "=COUNT(Scores)"
+    wb.defined_names["Scores"] = DefinedName("Scores", attr_text="'It''s mine'!$A$1:$A$3")
+    ws["B1"], ws["B2"], ws["B3"] = "=SUM(Scores)", "=COUNT(Scores)", "=ROWS(Scores)"
     path = tmp_path / "names.xlsx"
     wb.save(path)
-    refresh(path)
-    values = load_workbook(path, data_only=True)["Sheet"]
+    report = refresh(path)
+    assert not report.unreadable and not report.errors
+    values = load_workbook(path, data_only=True)["It's mine"]
     assert values["B1"].value == pytest.approx(48.157, abs=1e-3)
-    assert values["B2"].value == 3
+    assert values["B2"].value == 3 and values["B3"].value == 3
+
+
+def test_functions_of_a_references_place_and_size_are_answered(tmp_path):
+    """ROW, ROWS, COLUMN and COLUMNS read where a reference is and how big it is; in a formula
+    that also reads a refreshed score (36.157 on 2024-07-16, the date in a cell) each gives
+    what Excel gives, not #VALUE!."""
+    wb = Workbook()
+    ws = wb.active
+    ws["A7"] = "2024-07-16"
+    ws["A3"] = "=ROTATION_SCORE(,,A7)"
+    other = wb.create_sheet("Other")
+    other["A1"] = "=Sheet!A3*2"
+    ws["B1"] = "=ROWS(A1:A3)+A3"
+    ws["B2"] = "=ROW(A3)+COLUMN(C3)+A3*0"
+    ws["B3"] = "=COLUMNS(A1:D2)+ROWS(Other!A1:A4)+Other!A1"
+    ws["B4"] = "=ROWS(A5:A6)+ROTATION_SCORE(,,A7)"
+    path = tmp_path / "refs.xlsx"
+    wb.save(path)
+    report = refresh(path)
+    assert not report.errors and not report.unreadable
+    values = load_workbook(path, data_only=True)["Sheet"]
+    assert values["B1"].value == pytest.approx(3 + 36.157, abs=1e-3)
+    assert values["B2"].value == 6
+    assert values["B3"].value == pytest.approx(4 + 4 + 2 * 36.157, abs=1e-3)
+    assert values["B4"].value == pytest.approx(2 + 36.157, abs=1e-3)
 
 
 def test_no_error_value_in_any_cell(built):

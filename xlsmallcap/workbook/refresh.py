@@ -102,7 +102,12 @@ def _plain(x: Any) -> Any:
 
 
 def _to_udf_arg(a: Any) -> Any:
-    """What the engine passes (numpy ranges, EMPTY, XlError) as what Excel passes to xlwings."""
+    """What the engine passes (numpy ranges, its own ranges, EMPTY, XlError) as what Excel
+    passes to xlwings."""
+    from formulas.ranges import Ranges
+
+    if isinstance(a, Ranges):
+        a = a.value
     if isinstance(a, np.ndarray):
         rows = [[_plain(x) for x in row] for row in np.atleast_2d(a)]
         return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
@@ -116,6 +121,10 @@ def _result(r: Any) -> Any:
         return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
     return _plain(r)
 
+
+#: Excel functions that read where a reference is or how big it is, not only its values: the
+#: formula engine answers them only from its own range objects.
+_BY_REFERENCE = frozenset({"ROW", "ROWS", "COLUMN", "COLUMNS", "AREAS"})
 
 #: Compiled formulas by text, shared by every refresh in the process (a batch refreshes the
 #: same template many times). The compiled functions call the xlsmallcap functions by module
@@ -234,7 +243,8 @@ class _Engine:
         name = name.strip()
         if "!" in name:
             sh_name, rng = name.rsplit("!", 1)
-            sh_name = sh_name.strip("'")
+            if len(sh_name) > 1 and sh_name[0] == sh_name[-1] == "'":
+                sh_name = sh_name[1:-1].replace("''", "'")   # 'It''s mine' is It's mine
             if sh_name.upper() not in self.sheet_names:
                 raise UnknownSheet(sh_name)
             return self.sheet_names[sh_name.upper()], rng.replace("$", "")
@@ -293,12 +303,20 @@ class _Engine:
             raise RecursionError(f"circular reference at {key[0]}!{key[1]}")
         self._busy.add(key)
         try:
-            func = self.compiled(self.cells[key].formula)
+            cell = self.cells[key]
+            func = self.compiled(cell.formula)
+            by_reference = not _BY_REFERENCE.isdisjoint(self.functions_of[cell.formula])
             args = []
             for rows, name in zip(self.input_keys(key), func.inputs, strict=True):
                 vals = [[self.value(k, dirty) for k in row] for row in rows]
                 vals = [[sh.EMPTY if v is None else v for v in row] for row in vals]
-                if len(rows) == 1 and len(rows[0]) == 1 and ":" not in name:
+                if by_reference:
+                    from formulas.ranges import Ranges
+
+                    sheet, rng = self._targets(name, cell.sheet)
+                    quoted = sheet.replace("'", "''")
+                    args.append(Ranges().push(f"'{quoted}'!{rng}", np.array(vals, dtype=object)))
+                elif len(rows) == 1 and len(rows[0]) == 1 and ":" not in name:
                     args.append(vals[0][0])
                 else:
                     args.append(np.array(vals, dtype=object))
