@@ -175,7 +175,8 @@ def test_a_generation_committed_just_after_the_manifest_is_read_is_read_whole(se
 
     def read_then_commit() -> dict:
         meta = DataStore._meta(reader)
-        if not calls and sys._getframe(1).f_code.co_name == "_load":
+        # the call from _load (under mutmut its name is the mutant's, which holds "_load")
+        if not calls and "_load" in sys._getframe(1).f_code.co_name:
             writer = DataStore(cache_dir=seeded.cache_dir)
             with writer._locked():
                 writer._commit(dict([writer._stage("A1", _frame(500.0), "csv")]))
