@@ -131,6 +131,21 @@ def test_a_jump_accepted_before_the_overlap_is_not_refused_again(seeded, monkeyp
     assert got.iloc[-1] == pytest.approx(3.0 * _recent(seeded).iloc[-1], rel=1e-12)
 
 
+def test_a_jump_between_the_stored_days_and_a_later_starting_answer_is_named(seeded,
+                                                                            monkeypatch):
+    """The stored IWM tripled on 2026-06-12; Yahoo's answer, asked from 2026-06-06, starts on
+    06-12 and agrees with the stored seam. The days checked after the splice (the last 10
+    stored days on) hold the step from the stored 06-11 to Yahoo's 06-12: it is named."""
+    stored = seeded.series("IWM")
+    seeded._write("IWM", stored.where(stored.index < "2026-06-12", stored * 3.0), "yahoo")
+    install_fake_yahoo(monkeypatch, {"IWM": _recent(seeded).loc["2026-06-12":] * 3.0})
+    before = seeded.series("IWM").copy()
+    failed = seeded.update(tickers=["IWM"]).failed["IWM"]
+    assert failed.startswith("IWM: the answer moves +20") and \
+        "from 2026-06-11 to 2026-06-12" in failed
+    pd.testing.assert_series_equal(seeded.series("IWM"), before)
+
+
 def test_a_jump_in_a_whole_history_after_no_overlap_is_stored_only_when_confirmed(seeded,
                                                                                   monkeypatch):
     """Yahoo's answer has no day in common with the stored end (the days around it missing),
@@ -302,6 +317,17 @@ def test_an_answer_dated_tomorrow_is_accepted():
 
     check_series("IWM", "price", _answer(["2024-07-16", "2024-07-17"], [1.0, 1.01]),
                  today=pd.Timestamp("2024-07-16"))
+
+
+@pytest.mark.parametrize("stored, answer", [(150.0, 100.0), (100.0, 150.0)])
+def test_a_price_exactly_two_thirds_or_one_and_a_half_times_at_the_seam_is_spliced(stored,
+                                                                                  answer):
+    """The bounds belong to the dividend side: 100 for a stored 150 (exactly 1/1.5) and 150
+    for a stored 100 are spliced."""
+    from xlsmallcap.data.validate import check_splice
+
+    check_splice("IWM", _days([stored, stored], start="2024-07-15"),
+                 _days([answer, answer], start="2024-07-16"))
 
 
 @pytest.mark.parametrize("factor, refused", [(0.6, True), (0.7, False), (1.45, False),

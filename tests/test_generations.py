@@ -213,6 +213,10 @@ def test_a_file_replaced_at_every_read_ends_in_a_message_not_a_corrupt_note(seed
     assert str(info.value) == ("the stored data for A1 keeps changing while it is read; "
                                "try again")
     assert len(commits) == 6 and "A1" not in reader.problems
+    # the status says the same, not "corrupt"
+    commits.clear()
+    row = next(r for r in reader.status() if r.id == "A1")
+    assert row.note == "the stored data for A1 keeps changing while it is read; try again"
 
 
 def test_every_commit_changes_the_version_even_within_one_clock_tick(seeded):

@@ -68,6 +68,9 @@ def test_fred_old_layout_with_dot():
 @pytest.mark.parametrize("body, needle", [
     (FRED_HTML, "malformed"),
     (b"observation_date,DGS2\n2026-08-19,4.19\n", "expected ['observation_date', 'WRMFNS']"),
+    (b"value,WRMFNS\n2026-02-09,1.0\n", "header ['value', 'WRMFNS']"),
+    (b"observation_date,WRMFNS,NOTE\n2026-02-09,1.0,x\n",
+     "header ['observation_date', 'WRMFNS', 'NOTE']"),
     (b"observation_date,WRMFNS\n2026-02-09,abc\n", "line 2"),
     (b"observation_date,WRMFNS\nnot-a-date,1.0\n", "line 2"),
     (b"observation_date,WRMFNS\n", "no observations"),

@@ -77,6 +77,10 @@ def test_a_column_named_like_a_built_in_series_is_refused_in_place(store, tmp_pa
                                "column or pass --replace (`xlsmallcap data remove NAME` "
                                "restores it)")
     assert "MINE" not in store.available() and store.source("SPY") == "snapshot"
+    f.write_text("Date,QQQ,MINE,SPY\n2024-07-10,1,2,3\n2024-07-11,2,3,4\n")
+    with pytest.raises(store_mod.DataError) as info:
+        store.import_csv(f)
+    assert str(info.value).startswith("mine.csv: QQQ, SPY would replace the built-in series")
 
 
 def test_a_users_series_without_a_description_is_described_by_its_name(tmp_path):

@@ -420,9 +420,10 @@ class DataStore:
         for sid in self.available():
             try:
                 s, source = self._load(sid)
-            except DataError:  # a user's series whose only copy is corrupt
+            except DataError as exc:  # a user's series whose only copy is corrupt or that
+                # another process keeps replacing: what is wrong with it
                 out.append(SeriesStatus(sid, self.describe(sid), "cache", None, None, 0, None,
-                                        self.problems.get(sid, "corrupt")))
+                                        self.problems.get(sid, str(exc))))
                 continue
             last = s.index[-1].date()
             note = self.problems.get(sid, "")
