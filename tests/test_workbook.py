@@ -247,9 +247,10 @@ def test_a_defined_name_for_a_column_reads_the_whole_column(tmp_path):
 
 
 def test_functions_of_a_references_place_and_size_are_answered(tmp_path):
-    """ROW, ROWS, COLUMN and COLUMNS read where a reference is and how big it is; in a formula
-    that also reads a refreshed score (36.157 on 2024-07-16, the date in a cell) each gives
-    what Excel gives, not #VALUE!."""
+    """ROW, ROWS, COLUMN and COLUMNS read where a reference is and how big it is (without one,
+    ROW() and COLUMN() read the formula's own cell); in a formula that also reads a refreshed
+    score (36.157 on 2024-07-16, the date in a cell) each gives what Excel gives, not
+    #VALUE!."""
     wb = Workbook()
     ws = wb.active
     ws["A7"] = "2024-07-16"
@@ -260,6 +261,7 @@ def test_functions_of_a_references_place_and_size_are_answered(tmp_path):
     ws["B2"] = "=ROW(A3)+COLUMN(C3)+A3*0"
     ws["B3"] = "=COLUMNS(A1:D2)+ROWS(Other!A1:A4)+Other!A1"
     ws["B4"] = "=ROWS(A5:A6)+ROTATION_SCORE(,,A7)"
+    ws["B5"] = ws["C6"] = "=ROW()+COLUMN()*100+A3*0"
     path = tmp_path / "refs.xlsx"
     wb.save(path)
     report = refresh(path)
@@ -269,6 +271,7 @@ def test_functions_of_a_references_place_and_size_are_answered(tmp_path):
     assert values["B2"].value == 6
     assert values["B3"].value == pytest.approx(4 + 4 + 2 * 36.157, abs=1e-3)
     assert values["B4"].value == pytest.approx(2 + 36.157, abs=1e-3)
+    assert (values["B5"].value, values["C6"].value) == (205, 306)
 
 
 def test_no_error_value_in_any_cell(built):

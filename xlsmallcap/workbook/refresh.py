@@ -125,6 +125,8 @@ def _result(r: Any) -> Any:
 #: Excel functions that read where a reference is or how big it is, not only its values: the
 #: formula engine answers them only from its own range objects.
 _BY_REFERENCE = frozenset({"ROW", "ROWS", "COLUMN", "COLUMNS", "AREAS"})
+#: ``ROW()`` or ``COLUMN()`` without a reference: the formula's own cell.
+_OWN_CELL = re.compile(r"\b(?:ROW|COLUMN)\(\s*\)", re.IGNORECASE)
 
 #: Compiled formulas by text, shared by every refresh in the process (a batch refreshes the
 #: same template many times). The compiled functions call the xlsmallcap functions by module
@@ -190,11 +192,18 @@ class _Engine:
 
         return self.registry.get(name, not_implemented) is not not_implemented
 
-    def compiled(self, formula: str):
-        if formula in _COMPILED:  # compiled by an earlier refresh in this process
-            self._compiled.setdefault(formula, _COMPILED[formula][0])
-            self.functions_of.setdefault(formula, _COMPILED[formula][1])
-        if formula not in self._compiled:
+    def compiled(self, formula: str, at: Key | None = None):
+        """The compiled formula; one that reads its own cell (``ROW()`` or ``COLUMN()``
+        without a reference) is compiled for the cell ``at``."""
+        key = formula
+        if at is not None and _OWN_CELL.search(formula):
+            key = f"{formula}\0{at[0]}!{at[1]}"
+        else:
+            at = None
+        if key in _COMPILED:  # compiled by an earlier refresh in this process
+            self._compiled.setdefault(key, _COMPILED[key][0])
+            self.functions_of.setdefault(formula, _COMPILED[key][1])
+        if key not in self._compiled:
             from formulas.tokens.operand import Empty
 
             text = "=" + formula.lstrip("=")
@@ -209,11 +218,18 @@ class _Engine:
                     builder = self.parser().ast(text)[1]
                 finally:
                     Empty.compile = saved
-            self._compiled[formula] = builder.compile()
+            own = {}
+            if at is not None:
+                from formulas.cell import CELL
+                from formulas.ranges import Ranges
+
+                quoted = at[0].replace("'", "''")
+                own = {CELL: Ranges().push(f"'{quoted}'!{at[1]}")}
+            self._compiled[key] = builder.compile(**own)
             self.functions_of[formula] = [str(t.name).upper() for t in tokens
                                           if type(t).__name__ == "Function"]
-            _COMPILED[formula] = (self._compiled[formula], self.functions_of[formula])
-        return self._compiled[formula]
+            _COMPILED[key] = (self._compiled[key], self.functions_of[formula])
+        return self._compiled[key]
 
     def _omitted_only_in_ours(self, tokens) -> bool:
         """True when the formula has omitted arguments and all of them are xlsmallcap's."""
@@ -260,7 +276,7 @@ class _Engine:
         if key not in self._inputs:
             c = self.cells[key]
             out = []
-            for name in self.compiled(c.formula).inputs:
+            for name in self.compiled(c.formula, key).inputs:
                 sheet, rng = self._targets(name, c.sheet)
                 refs = array_cells(rng if ":" in rng else f"{rng}:{rng}")
                 out.append([[(sheet, r) for r in row] for row in refs])
@@ -304,7 +320,7 @@ class _Engine:
         self._busy.add(key)
         try:
             cell = self.cells[key]
-            func = self.compiled(cell.formula)
+            func = self.compiled(cell.formula, key)
             by_reference = not _BY_REFERENCE.isdisjoint(self.functions_of[cell.formula])
             args = []
             for rows, name in zip(self.input_keys(key), func.inputs, strict=True):
