@@ -409,6 +409,21 @@ def test_election_test_with_too_few_years_says_so_instead_of_guessing():
     assert (election_vol(market, as_of="2022-10-31").last_year) == 2022
 
 
+def test_an_autumn_counts_with_40_trading_days_of_data():
+    """A year counts when its August-October holds at least 40 daily returns (a thin early
+    record), so 1995 thinned to 40 days counts and 1997 thinned to 39 does not: 4 election
+    years (1992-2004) and 11 others of 1990-2005."""
+    days = pd.bdate_range("1990-01-01", "2005-12-31")
+    market = pd.Series(np.random.default_rng(6).normal(0, 1.0, days.size), index=days)
+    autumn = market.index.month.isin([8, 9, 10])
+    keep = np.ones(days.size, dtype=bool)
+    for year, n in ((1995, 40), (1997, 39)):
+        rows = np.flatnonzero(autumn & (market.index.year == year))
+        keep[rows[n:]] = False
+    r = election_vol(market[keep])
+    assert (r.elections, r.other_years, r.last_year) == (4, 11, 2005)
+
+
 def _rate(values: list[float]) -> pd.Series:
     return pd.Series(values, index=pd.bdate_range("2001-01-01", periods=len(values)))
 

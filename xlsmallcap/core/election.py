@@ -31,9 +31,9 @@ def election_vol(market_percent: pd.Series, as_of: object = None) -> ElectionVol
     """Realised volatility of August-October in presidential-election years against the same
     months of every other year.
 
-    Per year with all three months in the data: ``vol = stdev(daily log return) * sqrt(252)``
-    over August 1 - October 31 (``market_percent`` is the daily market return in percent,
-    Mkt-RF + RF). ``ratio = exp(mean ln vol over election years - mean ln vol over the other
+    Per year whose August-October holds at least 40 daily returns and ends in the data:
+    ``vol = stdev(daily log return) * sqrt(252)`` over August 1 - October 31
+    (``market_percent`` is the daily market return in percent, Mkt-RF + RF). ``ratio = exp(mean ln vol over election years - mean ln vol over the other
     years)`` (geometric means, so 1929 or 2008 cannot dominate). p-value: the share of 20,000
     random relabellings of which years are "election years" (fixed seed) whose difference of
     mean log vol is at least the observed one, ``(1 + k) / (1 + 20,000)``. Only years whose
