@@ -33,9 +33,10 @@ def election_vol(market_percent: pd.Series, as_of: object = None) -> ElectionVol
 
     Per year whose August-October holds at least 40 daily returns and ends in the data:
     ``vol = stdev(daily log return) * sqrt(252)`` over August 1 - October 31
-    (``market_percent`` is the daily market return in percent, Mkt-RF + RF). ``ratio = exp(mean ln vol over election years - mean ln vol over the other
-    years)`` (geometric means, so 1929 or 2008 cannot dominate). p-value: the share of 20,000
-    random relabellings of which years are "election years" (fixed seed) whose difference of
+    (``market_percent`` is the daily market return in percent, Mkt-RF + RF).
+    ``ratio = exp(mean ln vol over election years - mean ln vol over the other years)``
+    (geometric means, so 1929 or 2008 cannot dominate). p-value: the share of 20,000 random
+    relabellings of which years are "election years" (fixed seed) whose difference of
     mean log vol is at least the observed one, ``(1 + k) / (1 + 20,000)``. Only years whose
     October is in ``market_percent`` up to ``as_of``. NaN with fewer than 3 of either kind.
     """
