@@ -86,6 +86,17 @@ def test_a_damaged_manifest_is_rebuilt_without_dropping_checksums(seeded):
     assert DataStore(cache_dir=seeded.cache_dir).series("A1").iloc[0] == 500.0
 
 
+def test_a_damaged_version_is_passed_over_and_the_scan_goes_on(seeded):
+    """The manifest is unreadable and A1's file (the first in name order) does not match the
+    checksum in its name: it is never chosen, and B1 and C1 are still read from theirs."""
+    (seeded.cache_dir / "meta.json").write_bytes(b"{garbage")
+    a1 = next((seeded.cache_dir / "series").glob("A1.*.csv"))
+    a1.write_bytes(a1.read_bytes().replace(b"100.0", b"999.0", 1))
+    fresh = DataStore(cache_dir=seeded.cache_dir)
+    assert sorted(fresh._meta()) == ["B1", "C1"]
+    assert fresh.series("C1").iloc[0] == 100.0 and "A1" not in fresh.available()
+
+
 def test_an_imported_series_keeps_its_copy_until_the_new_one_is_committed(tmp_path,
                                                                           monkeypatch):
     st = DataStore(cache_dir=tmp_path / "cache")

@@ -153,11 +153,27 @@ def test_read_user_csv_semicolons_decimal_commas_and_gaps(tmp_path):
      "one name per series); it holds data"),                    # Excel serial dates, no header
     ("16/07/2024,1\n17/07/2024,2\n", None, "mine.csv: the first line must name the columns "
      "(date, then one name per series); it holds data"),
+    ("2024-07-10,n/a\n2024-07-11,2\n", None, "mine.csv: the first line must name the columns "
+     "(date, then one name per series); it holds data"),           # its date gives it away
+    ("Date,X\n12/07/2024,1\n11/07/2024,2\n", None,    # 12 can be December: no proof either way
+     "mine.csv: row 2: '12/07/2024' could be day/month or month/day; write ISO dates "
+     "(2024-07-16) or pass --day-first or --month-first"),
 ])
 def test_read_user_csv_refuses_with_the_row_and_the_reason(tmp_path, body, day_first, message):
     with pytest.raises(DataError) as exc:
         read_user_csv(write(tmp_path, body), day_first)
     assert str(exc.value) == message
+
+
+def test_the_store_reads_an_import_in_the_order_the_user_gives(tmp_path):
+    """03/04/2024 could be either: the store's import reads it as the user says."""
+    store = DataStore(cache_dir=tmp_path / "cache")
+    f = write(tmp_path, "Date,MYDAYS\n03/04/2024,1\n04/04/2024,2\n")
+    assert store.import_csv(f, day_first=True) == ["MYDAYS"]
+    assert store.series("MYDAYS").index[0] == pd.Timestamp("2024-04-03")
+    f = write(tmp_path, "Date,MYMONTHS\n03/04/2024,1\n04/04/2024,2\n")
+    store.import_csv(f, day_first=False)
+    assert store.series("MYMONTHS").index[0] == pd.Timestamp("2024-03-04")
 
 
 def test_read_user_csv_names_what_it_cannot_read(tmp_path):

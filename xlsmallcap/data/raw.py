@@ -8,6 +8,7 @@ five metadata rows, and Kenneth French's text files with a preamble and a copyri
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +35,7 @@ def _read_french(path: Path, column: str) -> pd.Series:
     start = next(i for i, line in enumerate(lines) if line.strip().lower().startswith("date,"))
     body = [lines[start]]
     for line in lines[start + 1:]:
-        if not line.strip() or not line.strip()[0].isdigit():
+        if not re.match(r"\s*\d", line):   # a blank line or the trailer ends the data
             break
         body.append(line)
     df = pd.read_csv(io.StringIO("\n".join(body)), skipinitialspace=True, dtype={"Date": str})

@@ -192,7 +192,7 @@ class DataStore:
         content matches the checksum in its name (a legacy ``<id>.csv`` otherwise)."""
         # a versioned file beats the legacy one; among versions the newest wins
         found: dict[str, tuple[tuple[bool, float], dict[str, str]]] = {}
-        for p in self._series_dir.glob("*.csv"):
+        for p in sorted(self._series_dir.glob("*.csv")):   # the same manifest on any disk
             m = _VERSIONED.fullmatch(p.name)
             sid = m.group(1) if m else p.stem
             if not _NAME_RE.fullmatch(sid):
