@@ -255,3 +255,22 @@ def test_two_stores_with_the_same_version_never_share_an_answer(tmp_path, monkey
         monkeypatch.setattr(store_mod, "_DEFAULT", st)
         assert udfs.REL_PERF(63.0, "IWM", "SPY", None) == \
             pytest.approx(api.rel_perf(63, "IWM", ["SPY"], store=st)["SPY"], rel=1e-12)
+
+
+def test_on_office_js_an_error_answer_is_raised_and_a_value_returned(monkeypatch):
+    """xlwings Lite and Server show a raised CellError as a real #VALUE! with the message on
+    hover; a value, text not starting with # included, is returned as it is. (The whole
+    Office.js path runs in tests/test_udfs_officejs.py, in a process of its own.)"""
+    monkeypatch.setattr(excel, "OFFICE_JS", True)
+
+    def VALUE_OF(x):
+        return x
+
+    with pytest.raises(excel.CellError) as info:
+        excel.call(VALUE_OF, None, ("#VALUE! x must be a number",))
+    assert str(info.value) == "#VALUE! x must be a number"
+    assert excel.call(VALUE_OF, None, ("Bobbling",)) == "Bobbling"
+    assert excel.call(VALUE_OF, None, (2.5,)) == 2.5
+    monkeypatch.setattr(excel, "OFFICE_JS", False)
+    assert excel.call(VALUE_OF, None, ("#VALUE! x must be a number",)) == \
+        "#VALUE! x must be a number"

@@ -203,6 +203,8 @@ def test_rate_sensitivity_daily_steps_use_exactly_the_window():
     cov = sum((a - mx) * (b - my) for a, b in zip(x, dy, strict=True))
     beta = cov / sum((b - my) ** 2 for b in dy)
     assert s.observations == 12 and s.beta == pytest.approx(beta, rel=1e-9)
+    vx, vy = sum((a - mx) ** 2 for a in x), sum((b - my) ** 2 for b in dy)
+    assert s.correlation == pytest.approx(cov / math.sqrt(vx * vy), rel=1e-9)
 
 
 def test_forward_returns_and_track_record_by_hand():

@@ -137,6 +137,30 @@ def test_the_first_day_with_a_verdict_has_it_from_a_single_call_too():
 
 
 
+
+def test_a_days_statistics_do_not_depend_on_where_the_days_asked_for_start():
+    """R, P, Z and breadth of days 900-929 asked for alone equal the same days asked for from
+    day 0 (the first NULL_DAYS - 1 of which have none), one value per day asked for."""
+    from xlsmallcap.core.evidence import _day_statistics
+
+    small, large = pair(np.random.default_rng(8), n=NULL_DAYS + 200)
+    x = relative_log_returns(small, {"L": large}).to_numpy()
+    whole, part = _day_statistics(x, 0, 930), _day_statistics(x, 900, 930)
+    for name in ("R", "P", "Z", "breadth"):
+        assert whole[name].size == 930 and part[name].size == 30
+        assert np.isnan(whole[name][: NULL_DAYS - 1]).all()
+        np.testing.assert_allclose(part[name], whole[name][900:], rtol=1e-12)
+        assert np.isfinite(part[name]).all()
+
+
+def test_the_two_short_p_values_split_the_null_between_them():
+    """For a statistic no null path ties, #null >= z and #null <= z add up to the B = 1000
+    paths, so the short-window p-values up and down add up to (B + 2) / (B + 1)."""
+    small, large = pair(np.random.default_rng(9), n=NULL_DAYS + WARM_UP + 40)
+    e = rotation_evidence(relative_log_returns(small, {"L": large}))
+    assert e.verdict in STATES and 0 < e.p_short_up < 1
+    assert e.p_short_up + e.p_short_down == pytest.approx(1002 / 1001, rel=1e-12)
+
 @pytest.fixture(scope=shared)
 def etf_returns():
     st_ = use_embedded_data()
