@@ -461,6 +461,22 @@ def test_refresh_resizes_an_array_formula(tmp_path):
     assert values["B6"].value == pytest.approx(api.prices("IWM")["2024-07-16"])
 
 
+def test_a_cell_an_array_no_longer_reaches_reads_as_empty(tmp_path):
+    """The array was 3 columns wide (A1:C3) and now answers 2 (dates, closes): a formula
+    reading C2, left behind by the array, sees an empty cell (C2 + 1 = 1), as in Excel."""
+    wb = Workbook()
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    wb.active["A1"] = ArrayFormula("A1:C3", '=XLSC_HISTORY("IWM","2024-07-10","2024-07-16")')
+    wb.active["E1"] = "=C2+1"
+    path = tmp_path / "narrower.xlsx"
+    wb.save(path)
+    report = refresh(path)
+    assert not report.unreadable and not report.errors
+    values = load_workbook(path, data_only=True)["Sheet"]
+    assert values["E1"].value == 1 and values["C2"].value is None
+
+
 def test_cli_refresh(tmp_path):
     book = tmp_path / "t.xlsm"
     shutil.copy(COMMITTED, book)
