@@ -128,6 +128,15 @@ _BY_REFERENCE = frozenset({"ROW", "ROWS", "COLUMN", "COLUMNS", "AREAS"})
 #: ``ROW()`` or ``COLUMN()`` without a reference: the formula's own cell.
 _OWN_CELL = re.compile(r"\b(?:ROW|COLUMN)\(\s*\)", re.IGNORECASE)
 
+def _engine_range(sheet: str, ref: str, values: np.ndarray | None = None):
+    """The formula engine's own range object for ``sheet!ref`` (a quote in the sheet's name
+    doubled, as in a formula), holding ``values`` when given."""
+    from formulas.ranges import Ranges
+
+    quoted = sheet.replace("'", "''")
+    return Ranges().push(f"'{quoted}'!{ref}", *(() if values is None else (values,)))
+
+
 #: Compiled formulas by text, shared by every refresh in the process (a batch refreshes the
 #: same template many times). The compiled functions call the xlsmallcap functions by module
 #: attribute, so they stay valid.
@@ -221,10 +230,8 @@ class _Engine:
             own = {}
             if at is not None:
                 from formulas.cell import CELL
-                from formulas.ranges import Ranges
 
-                quoted = at[0].replace("'", "''")
-                own = {CELL: Ranges().push(f"'{quoted}'!{at[1]}")}
+                own = {CELL: _engine_range(*at)}
             self._compiled[key] = builder.compile(**own)
             self.functions_of[formula] = [str(t.name).upper() for t in tokens
                                           if type(t).__name__ == "Function"]
@@ -326,12 +333,10 @@ class _Engine:
             for rows, name in zip(self.input_keys(key), func.inputs, strict=True):
                 vals = [[self.value(k, dirty) for k in row] for row in rows]
                 vals = [[sh.EMPTY if v is None else v for v in row] for row in vals]
-                if by_reference:
-                    from formulas.ranges import Ranges
-
-                    sheet, rng = self._targets(name, cell.sheet)
-                    quoted = sheet.replace("'", "''")
-                    args.append(Ranges().push(f"'{quoted}'!{rng}", np.array(vals, dtype=object)))
+                if by_reference:   # the cells input_keys found, first to last
+                    (sheet, first), last = rows[0][0], rows[-1][-1][1]
+                    args.append(_engine_range(sheet, f"{first}:{last}",
+                                              np.array(vals, dtype=object)))
                 elif len(rows) == 1 and len(rows[0]) == 1 and ":" not in name:
                     args.append(vals[0][0])
                 else:
