@@ -285,6 +285,17 @@ def test_risk_is_dated_by_its_last_common_day():
 
     assert risk(PRICES * 1.1, PRICES, window=3).as_of == DAYS[-1]
     assert risk(PRICES * 1.1, PRICES, window=3, as_of=DAYS[5]).as_of == DAYS[5]
+    short = risk(PRICES * 1.1, PRICES, window=20)        # 10 days: too few for 20 returns
+    assert short.as_of == DAYS[-1] and math.isnan(short.vol_ratio) and short.window == 20
+
+
+def test_a_base_rate_without_enough_smb_is_dated_by_its_last_day_or_by_none():
+    smb = PRICES.pct_change().dropna()
+    few = base_rate(smb, surge_days=20)                  # 9 days: too few for a 20-day surge
+    assert (few.as_of, few.history_end, few.events) == (DAYS[-1], DAYS[-1], 0)
+    assert math.isnan(few.share) and math.isnan(few.unconditional)
+    none = base_rate(smb, as_of="2023-12-29")            # before the first SMB day
+    assert none.as_of is pd.NaT and none.history_end is pd.NaT and none.events == 0
 
 
 def test_a_slope_from_three_pairs_is_estimated_and_from_two_is_not():

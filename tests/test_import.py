@@ -155,6 +155,10 @@ def test_read_user_csv_semicolons_decimal_commas_and_gaps(tmp_path):
      "(date, then one name per series); it holds data"),
     ("2024-07-10,n/a\n2024-07-11,2\n", None, "mine.csv: the first line must name the columns "
      "(date, then one name per series); it holds data"),           # its date gives it away
+    ("Date,X\n03/04/2024,1\ntotal,2\n", True,         # the order given, a row that is no date
+     "mine.csv: row 3: 'total' is not a date (use 2024-07-16)"),
+    ("Date,X\n03/04/2024,1\ntotal,2\n", False,
+     "mine.csv: row 3: 'total' is not a date (use 2024-07-16)"),
     ("Date,X\n12/07/2024,1\n11/07/2024,2\n", None,    # 12 can be December: no proof either way
      "mine.csv: row 2: '12/07/2024' could be day/month or month/day; write ISO dates "
      "(2024-07-16) or pass --day-first or --month-first"),

@@ -29,6 +29,7 @@ def test_trailing_blank_rows_go_and_rows_inside_stay():
     assert trim_blank_rows(rows) == [[1, 2]] + [[None, None]] * 5 + [[3, 4]]
     # "" from formulas at the end is blank too; a lone value in the last row keeps everything
     assert trim_blank_rows([[1, 2], ["", None], [None, ""]]) == [[1, 2]]
+    assert trim_blank_rows([[1, 2], [3, 4], ["", None]]) == [[1, 2], [3, 4]]
     tail_value = [[1, 2]] + [[None, None]] * 100 + [[None, 7]]
     assert trim_blank_rows(tail_value) is tail_value
     assert trim_blank_rows("SPY") == "SPY" and trim_blank_rows([["SPY"]]) == [["SPY"]]

@@ -142,3 +142,24 @@ def test_a_store_reads_the_snapshot_folder_it_is_given(tmp_path):
     mine = DataStore(cache_dir=tmp_path / "cache2")
     assert other.series("SPY").index[-1] == prices["SPY"].iloc[:100].dropna().index[-1]
     assert mine.series("SPY").index[-1] == prices["SPY"].dropna().index[-1]
+
+
+def test_raw_cells_that_are_no_number_are_left_out(tmp_path):
+    """The Fed's Data Download Program marks a month without data ``ND`` (or leaves it empty)
+    and FRED writes ``.``: such a month or day is left out of the series, not read as a
+    number, and the build does not stop at it."""
+    from xlsmallcap.data.catalog import BY_ID
+    from xlsmallcap.data.raw import read_raw
+
+    (tmp_path / "macro").mkdir()
+    meta = "".join(f'"{k}","x"\n' for k in ("Series Description", "Unit:", "Multiplier:",
+                                              "Currency:", "Unique Identifier:"))
+    (tmp_path / "macro" / "FRB_H6.csv").write_text(
+        meta + '"Time Period","MMFGB_N.M"\n2024-04,ND\n2024-05,1234.5\n2024-06,\n2024-07,1240\n')
+    (tmp_path / "macro" / "DGS2.csv").write_text(
+        "date,value\n2024-07-15,4.45\n2024-07-16,.\n2024-07-17,4.42\n")
+    h6 = read_raw(tmp_path, BY_ID["RMFNS"])
+    assert h6.to_dict() == {pd.Timestamp("2024-05-01"): 1234.5, pd.Timestamp("2024-07-01"): 1240.0}
+    assert h6.dtype == "float64" and h6.name == "RMFNS"
+    dgs2 = read_raw(tmp_path, BY_ID["DGS2"])
+    assert dgs2.to_dict() == {pd.Timestamp("2024-07-15"): 4.45, pd.Timestamp("2024-07-17"): 4.42}

@@ -112,6 +112,13 @@ def test_bootstrap_indices_keep_blocks():
     assert breaks == pytest.approx(1 / 10, abs=0.01)  # mean block length 10
 
 
+def test_bootstrap_with_blocks_of_one_day_is_the_plain_bootstrap():
+    """A mean block of 1 day starts a new block at every step: each row is drawn on its own,
+    uniformly (the i.i.d. bootstrap), and is allowed."""
+    idx = stationary_bootstrap_indices(50, 30, 200, 1, np.random.default_rng(4))
+    assert (idx == np.random.default_rng(4).integers(0, 50, size=(200, 30))).all()
+
+
 def test_p_values_count_the_observation():
     null = np.sort(np.arange(1000.0))
     assert upper_p(null, 999.0) == pytest.approx(2 / 1001)

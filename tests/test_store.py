@@ -165,6 +165,18 @@ def test_fred_update_replaces_the_series(store, monkeypatch):
     assert store.source("WRMFNS") == "fred"
 
 
+def test_fred_update_of_a_series_the_catalog_does_not_know(store, monkeypatch):
+    """Any FRED series can be kept up to date by its ID, not only the built-in ones."""
+    days = pd.to_datetime(["2026-03-02", "2026-03-03", "2026-03-04"])
+    asked = serve_fred(monkeypatch, fred_answer(pd.Series([0.41, 0.42, 0.43], index=days),
+                                                "T10Y2Y"))
+    result = store.update(series=["t10y2y"])
+    assert result.updated == {"T10Y2Y": "full history; last 2026-03-04"} and not result.failed
+    assert asked == ["https://fred.stlouisfed.org/graph/fredgraph.csv?id=T10Y2Y"]
+    assert store.series("T10Y2Y").tolist() == [0.41, 0.42, 0.43]
+    assert store.source("T10Y2Y") == "fred"
+
+
 FAILURES = {
     "rate limit": ("yahoo", YFRateLimitError(), "rate limited by the source"),
     "time-out": ("yahoo", TimeoutError("Operation timed out"), "no answer within the time-out"),

@@ -17,7 +17,7 @@ from conftest import shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlsmallcap import udfs
+from xlsmallcap import api, udfs
 from xlsmallcap.core.evidence import (
     MIN_DAYS,
     NULL_DAYS,
@@ -254,6 +254,16 @@ def test_rotation_detail_labels_carry_their_values():
     assert d["What would make it a Rotation"].startswith("holds until p rises to 0.15")
     assert 0 < d["p-value, small caps lead"] < 0.05 < 0.95 < d["p-value, large caps lead"]
     assert math.isclose(d["Benchmarks beaten"], 3) and math.isclose(d["Benchmarks"], 3)
+
+
+@pytest.mark.parametrize("as_of", ["2021-01-29", "2024-07-16"])
+def test_the_small_cap_p_value_is_the_larger_of_its_two_tests(as_of):
+    """Small caps lead beyond chance only if both the return and the persistence test say so:
+    ``p_small = max(p_return, p_persistence)``, each a p-value of its own."""
+    use_embedded_data()
+    e = api.rotation_score(as_of=as_of).evidence
+    assert e.p_small == max(e.p_return, e.p_persistence)
+    assert min(e.p_return, e.p_persistence) > 0 and e.p_return != e.p_persistence
 
 
 def test_pvalue_side_is_checked():
