@@ -396,6 +396,22 @@ def test_flow_effect_sums_the_weeks_after_not_the_week_itself():
         assert got.correlation == pytest.approx(np.corrcoef(x[keep], y[keep])[0, 1], rel=1e-9)
 
 
+def test_flow_effect_reads_the_relative_return_of_the_flows_own_weeks():
+    """A relative series that runs longer than the flows (a script's own, over more weeks)
+    gives the same answer as one cut to the flows' weeks: week t+1 is the flows' next week,
+    and no week after the flows' last one is summed."""
+    rng = np.random.default_rng(11)
+    idx = pd.date_range("2010-01-01", periods=120, freq="7D")
+    flows = pd.DataFrame({"flow_pct": rng.normal(0, 0.004, 120)}, index=idx)
+    longer = pd.Series(rng.normal(0, 0.01, 140),
+                       index=pd.date_range("2009-11-13", periods=140, freq="7D"))
+    assert longer.index[7] == idx[0] and longer.index[-1] > idx[-1]
+    for h in (0, 4):
+        assert flow_effect(flows, longer, horizon=h) == flow_effect(flows, longer.loc[idx],
+                                                                     horizon=h)
+    assert flow_effect(flows, longer, horizon=4).n == 116
+
+
 def test_election_test_with_too_few_years_says_so_instead_of_guessing():
     """Five years of data hold one election autumn: no ratio, no p-value, and the counts."""
     days = pd.bdate_range("2019-01-01", "2023-12-31")

@@ -109,6 +109,8 @@ def test_bad_files_are_refused_with_the_row(tmp_path, cache, body, message):
     ("Date\tX\n20240716\t1\n20240817\t2\n", None, ["2024-07-16", "2024-08-17"]),
     ("Date,X\n2024-07-16,1\n2024-08-17,2\n", None, ["2024-07-16", "2024-08-17"]),
     (",X\n2024-07-16,1\n2024-08-17,2\n", None, ["2024-07-16", "2024-08-17"]),  # pandas' to_csv
+    # pipes with a space either side, as typed by hand: the spaces are not the separator
+    ("Date | X\n2024-07-16 | 1\n2024-08-17 | 2\n", None, ["2024-07-16", "2024-08-17"]),
 ])
 def test_read_user_csv_reads_each_date_form(tmp_path, body, day_first, dates):
     got = read_user_csv(write(tmp_path, body), day_first)

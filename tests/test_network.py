@@ -44,6 +44,7 @@ def test_an_unknown_failure_keeps_its_first_line_in_plain_words_and_at_most_120_
         words, False)
     exact = "x" * 120
     assert plain_reason(exact) == (exact, False)
+    assert plain_reason(exact + "y") == (exact + "...", False)      # one more: cut and marked
     assert plain_reason(exact + "yz") == (exact + "...", False)
 
 

@@ -347,6 +347,10 @@ def test_a_corrupt_users_series_shows_in_status_with_no_rows(store, tmp_path):
     assert row.note.endswith("is corrupt (its checksum does not match: truncated or changed "
                              "outside xlsmallcap); no other copy; import its file again "
                              "(`xlsmallcap data import`)")
+    # doing as it says mends it: the same content has the same file name, written again
+    store.import_csv(f)
+    assert store.series("MINE").tolist() == [1.0, 2.0]
+    assert next(r for r in store.status() if r.id == "MINE").rows == 2
 
 
 def test_describe_gives_the_catalogs_words_a_stored_description_or_the_name(store, tmp_path):
