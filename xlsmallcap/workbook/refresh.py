@@ -128,6 +128,7 @@ _BY_REFERENCE = frozenset({"ROW", "ROWS", "COLUMN", "COLUMNS", "AREAS"})
 #: ``ROW()`` or ``COLUMN()`` without a reference: the formula's own cell.
 _OWN_CELL = re.compile(r"\b(?:ROW|COLUMN)\(\s*\)", re.IGNORECASE)
 
+
 def _engine_range(sheet: str, ref: str, values: np.ndarray | None = None):
     """The formula engine's own range object for ``sheet!ref`` (a quote in the sheet's name
     doubled, as in a formula), holding ``values`` when given."""
